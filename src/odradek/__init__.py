@@ -1,0 +1,3 @@
+"""odradek: the Kafka platform in Python."""
+
+__version__ = "0.1.0"

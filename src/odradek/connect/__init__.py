@@ -1,0 +1,1 @@
+"""Kafka Connect workers and connectors (over the wire only)."""

@@ -1,0 +1,1 @@
+"""Cluster metadata: the topic metadata store and, in cluster mode, the ZooKeeper-based controller."""

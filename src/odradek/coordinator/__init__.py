@@ -1,0 +1,1 @@
+"""Coordinators as replicated state machines: the runtime, consumer groups (group/), transactions (txn/)."""

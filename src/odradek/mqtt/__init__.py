@@ -1,0 +1,1 @@
+"""MQTT proxy into Kafka topics (over the wire only)."""

@@ -1,0 +1,1 @@
+"""Partition leadership, followers, ISR and the high watermark."""

@@ -1,0 +1,1 @@
+"""A SQL layer in the spirit of ksqlDB (over the wire only)."""

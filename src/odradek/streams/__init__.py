@@ -1,0 +1,1 @@
+"""Stream processing DSL (over the wire only)."""

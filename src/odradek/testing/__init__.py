@@ -1,0 +1,1 @@
+"""Test support: virtual clock, simulated network, faulty files, process harness."""

@@ -1,0 +1,1 @@
+"""Web console (over the wire only)."""

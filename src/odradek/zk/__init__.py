@@ -1,0 +1,1 @@
+"""The ZooKeeper-compatible coordination service: jute codec, data tree, sessions, watches, ensemble."""
