@@ -64,17 +64,19 @@ class LineReader:
         """``(key, value, headers)``; raises ClientError as Kafka's reader does on bad lines."""
         start = 0
         headers: Headers = []
-        block = self._field(self.parse_headers, line, 0, self.headers_delimiter, number)
+        block = self._field(
+            self.parse_headers, line, 0, self.headers_delimiter, number, "headers delimiter"
+        )
         if block is not None:
             headers = self._split_headers(block)
             start = len(block) + len(self.headers_delimiter)
-        key = self._field(self.parse_key, line, start, self.key_separator, number)
+        key = self._field(self.parse_key, line, start, self.key_separator, number, "key separator")
         if key is not None:
             start += len(key) + len(self.key_separator)
         return self._nullable(key), self._nullable(line[start:]), headers
 
     def _field(
-        self, enabled: bool, line: bytes, start: int, sep: bytes, number: int
+        self, enabled: bool, line: bytes, start: int, sep: bytes, number: int, what: str
     ) -> bytes | None:
         if not enabled:
             return None
@@ -82,7 +84,6 @@ class LineReader:
         if index < 0:
             if self.ignore_error:
                 return None
-            what = "headers delimiter" if sep is self.headers_delimiter else "key separator"
             text = line.decode(errors="replace")
             raise ClientError(f"No {what} found on line number {number}: '{text}'")
         return line[start:index]
