@@ -1,1 +1,4 @@
-"""Operator tools (topics, produce, consume, dump-log, ...), modelled on Kafka's bin/ tools; over the wire only (dump-log reads files)."""
+"""Operator tools (topics, produce, consume, dump-log, ...), modelled on Kafka's bin/ tools.
+
+Over the wire only, through ``odradek.client``; dump-log reads segment files.
+"""
