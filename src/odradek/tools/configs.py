@@ -83,7 +83,7 @@ def _all_names(admin: AdminClient, kind: str, timeout: float) -> list[str]:
         raise ClientError(error_message(exc)) from exc
     if kind == "topics":
         return sorted(md.topics)
-    return [str(b) for b in sorted(md.brokers)] + [""]
+    return [str(b) for b in sorted(md.brokers)]
 
 
 def _label(kind: str, name: str) -> str:
@@ -115,7 +115,11 @@ def format_entry(entry: ConfigEntry) -> str:
 
 def describe(admin: AdminClient, kind: str, name: str, everything: bool, timeout: float) -> None:
     resource = ConfigResource(ENTITY_TYPES[kind], name)
-    result = wait_all(admin.describe_configs([resource], request_timeout=timeout), timeout)
+    try:
+        futures = admin.describe_configs([resource], request_timeout=timeout)
+    except ValueError as exc:
+        raise ClientError(f"cannot describe {_label(kind, name)}: {exc}") from exc
+    result = wait_all(futures, timeout)
     entries = next(iter(result.values()))
     if isinstance(entries, BaseException):
         raise ClientError(error_message(entries))
@@ -159,7 +163,10 @@ def alter_entries(add: list[str], delete: list[str]) -> list[ConfigEntry]:
 def alter(admin: AdminClient, kind: str, name: str, args: argparse.Namespace) -> int:
     entries = alter_entries(args.add_config, args.delete_config)
     resource = ConfigResource(ENTITY_TYPES[kind], name, incremental_configs=entries)
-    futures = admin.incremental_alter_configs([resource], request_timeout=args.timeout)
+    try:
+        futures = admin.incremental_alter_configs([resource], request_timeout=args.timeout)
+    except ValueError as exc:
+        raise ClientError(f"cannot alter {_label(kind, name)}: {exc}") from exc
     outcome = next(iter(wait_all(futures, args.timeout).values()))
     if isinstance(outcome, BaseException):
         raise ClientError(error_message(outcome))
