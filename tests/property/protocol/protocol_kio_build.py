@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import importlib
 from types import ModuleType
@@ -32,3 +33,9 @@ def ts(value: int) -> datetime.datetime | None:
 
 def err(code: int) -> KioErrorCode:
     return KioErrorCode(code)
+
+
+def make(cls: type, **kw: object) -> object:
+    """Instantiate a kio class with the keyword arguments that its version has."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in kw.items() if k in names})

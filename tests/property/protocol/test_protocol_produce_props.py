@@ -47,9 +47,7 @@ def results(draw: st.DrawFn) -> PartitionResult:
     )
 
 
-endpoints = st.lists(
-    st.builds(NodeEndpoint, i32, names, i32, st.none() | names), max_size=3
-)
+endpoints = st.lists(st.builds(NodeEndpoint, i32, names, i32, st.none() | names), max_size=3)
 
 
 def kio_request(version: int, txn: str | None, acks: int, timeout: int, topics: list) -> bytes:
@@ -79,7 +77,9 @@ def kio_request(version: int, txn: str | None, acks: int, timeout: int, topics: 
     timeout=st.integers(0, 2**31 - 1),
     topics=topics_in,
 )
-def test_decode_matches_kio(version: int, txn: str | None, acks: int, timeout: int, topics: list) -> None:
+def test_decode_matches_kio(
+    version: int, txn: str | None, acks: int, timeout: int, topics: list
+) -> None:
     raw = b"HEADER" + kio_request(version, txn, acks, timeout, topics)
     buf = memoryview(raw)
     view = decode_produce_request(version, buf, 6)
