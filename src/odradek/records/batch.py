@@ -58,6 +58,8 @@ _LENGTH_AND_MAGIC = struct.Struct(">qiib")
 
 # Smallest legal batchLength: the header after baseOffset/batchLength, no records.
 MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+# Smallest v0 message (crc, magic, attributes, key and value lengths): below it, no format fits.
+LEGACY_MIN_LENGTH = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,8 @@ def validate_batch(buf: memoryview | bytes | bytearray, pos: int, available: int
     if available < LOG_OVERHEAD + 5:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "truncated record batch")
     _, length, _, magic = _LENGTH_AND_MAGIC.unpack_from(buf, pos)
+    if length < LEGACY_MIN_LENGTH:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"record batch length {length} is too small")
     if magic != MAGIC_V2:
         if magic in (0, 1):
             raise KafkaError(
