@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from odradek.broker.context import RequestContext
 
-BodyBuffers = Sequence[Union[bytes, bytearray, memoryview]]
+BodyBuffers = Sequence[bytes | bytearray | memoryview]
 # None means "send no response" (Produce with acks=0).
-RawResult = Union[BodyBuffers, None, Awaitable[Union[BodyBuffers, None]]]
+RawResult = Union[BodyBuffers, None, Awaitable[BodyBuffers | None]]
 KioResult = Union[Any, Awaitable[Any]]
 
 KioHandler = Callable[["RequestContext", Any], KioResult]

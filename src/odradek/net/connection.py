@@ -21,9 +21,9 @@ from typing import Union
 
 log = logging.getLogger(__name__)
 
-Buffers = Sequence[Union[bytes, bytearray, memoryview]]
+Buffers = Sequence[bytes | bytearray | memoryview]
 # A frame handler returns the reply buffers, None (no reply, e.g. acks=0) or an awaitable of either.
-Reply = Union[Buffers, None, Awaitable[Union[Buffers, None]]]
+Reply = Union[Buffers, None, Awaitable[Buffers | None]]
 FrameHandler = Callable[["FramedConnection", memoryview], Reply]
 
 _SIZE = struct.Struct(">i")
@@ -63,8 +63,7 @@ class FramedConnection(asyncio.BufferedProtocol):
 
     # ------------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = (str(peer[0]), int(peer[1]))

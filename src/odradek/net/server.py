@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from odradek.net.connection import FrameHandler, FramedConnection
+from odradek.net.connection import FramedConnection, FrameHandler
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,8 @@ class _TrackedConnection(FramedConnection):
         if sock is not None:
             import socket
 
-            try:
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
