@@ -1,0 +1,141 @@
+"""One ``__consumer_offsets`` partition's groups, and ``replay``: the only mutator of durable state.
+
+``replay`` applies, live and on load, the records described in
+:mod:`odradek.coordinator.group.records`: offset commits (and their tombstones), classic group
+snapshots, and the KIP-848 consumer group records. Anything a replay does not set is volatile
+state, rebuilt after load by :meth:`GroupShardState.after_load` (deadlines of members).
+"""
+
+from __future__ import annotations
+
+from odradek.coordinator.group import consumer_state
+from odradek.coordinator.group.classic import ClassicGroup, ClassicMember, GroupState
+from odradek.coordinator.group.config import GroupConfig
+from odradek.coordinator.group.consumer_state import ConsumerGroup
+from odradek.coordinator.group.records import (
+    CONSUMER_GROUP_METADATA,
+    GroupKey,
+    MemberKey,
+    OffsetKey,
+    decode_group_value,
+    decode_key,
+    decode_offset_value,
+)
+from odradek.coordinator.runtime import CoordinatorResult, Timers
+
+Group = ClassicGroup | ConsumerGroup
+
+
+class GroupShardState:
+    """The groups whose coordinator lives on one partition, plus their deadlines."""
+
+    def __init__(self, partition: int, config: GroupConfig) -> None:
+        self.partition = partition
+        self.config = config
+        self.groups: dict[str, Group] = {}
+        self.timers = Timers()
+        self.followups: list[CoordinatorResult] = []
+
+    def run_later(self, result: CoordinatorResult) -> None:
+        """Queue a follow-up write decided inside a completion (run right after it)."""
+        self.followups.append(result)
+
+    def classic(self, group_id: str) -> ClassicGroup | None:
+        g = self.groups.get(group_id)
+        return g if isinstance(g, ClassicGroup) else None
+
+    def consumer(self, group_id: str) -> ConsumerGroup | None:
+        g = self.groups.get(group_id)
+        return g if isinstance(g, ConsumerGroup) else None
+
+    # ------------------------------------------------------------------ replay
+
+    def replay(self, offset: int, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        k = decode_key(key)
+        if isinstance(k, OffsetKey):
+            self._replay_offset(k, value)
+        elif isinstance(k, GroupKey) and k.version == 2:
+            self._replay_group(k.group, value)
+        elif isinstance(k, GroupKey | MemberKey):
+            group = self.groups.get(k.group)
+            if value is None and isinstance(k, GroupKey) and k.version == CONSUMER_GROUP_METADATA:
+                if isinstance(group, ConsumerGroup):
+                    del self.groups[k.group]
+                return
+            if not isinstance(group, ConsumerGroup):
+                if value is None:
+                    return
+                group = ConsumerGroup(k.group)
+                self.groups[k.group] = group
+            consumer_state.replay(group, k, value)
+
+    def _replay_offset(self, k: OffsetKey, value: bytes | None) -> None:
+        group = self.groups.get(k.group)
+        if value is None:
+            if group is not None:
+                group.offsets.pop((k.topic, k.partition), None)
+            return
+        if group is None:
+            group = self.groups[k.group] = ClassicGroup(k.group)
+        group.offsets[(k.topic, k.partition)] = decode_offset_value(value)
+
+    def _replay_group(self, group_id: str, value: bytes | None) -> None:
+        group = self.groups.get(group_id)
+        if value is None:
+            if isinstance(group, ClassicGroup):
+                group.state = GroupState.DEAD
+                del self.groups[group_id]
+            return
+        gv = decode_group_value(value)
+        if not isinstance(group, ClassicGroup):
+            offsets = group.offsets if group is not None else {}
+            group = self.groups[group_id] = ClassicGroup(group_id, offsets=offsets)
+        group.protocol_type = gv.protocol_type or None
+        group.generation = gv.generation
+        group.protocol = gv.protocol
+        group.current_state_timestamp = (
+            gv.current_state_timestamp if gv.current_state_timestamp >= 0 else None
+        )
+        keep = {mm.member_id for mm in gv.members}
+        for member_id in [m for m in group.members if m not in keep]:
+            group.remove(member_id)
+        for mm in gv.members:
+            member = group.members.get(mm.member_id)
+            if member is None:
+                member = ClassicMember(
+                    mm.member_id,
+                    mm.group_instance_id,
+                    mm.client_id,
+                    mm.client_host,
+                    mm.session_timeout,
+                    mm.rebalance_timeout,
+                    gv.protocol_type,
+                    ((gv.protocol or "", mm.subscription),),
+                )
+                group.add(member)
+            member.assignment = mm.assignment
+        group.leader = gv.leader if gv.leader in group.members else group.leader
+        if not gv.members:
+            group.state = GroupState.EMPTY
+        elif group.state in (GroupState.EMPTY, GroupState.COMPLETING_REBALANCE):
+            group.state = GroupState.STABLE
+
+    # ------------------------------------------------------------------ after load
+
+    def after_load(self, now_ms: int) -> None:
+        """Arm the deadlines of every loaded member, as if it had just heartbeated."""
+        for group in self.groups.values():
+            if isinstance(group, ClassicGroup):
+                for m in group.members.values():
+                    self.timers.schedule(
+                        ("hb", group.group_id, m.member_id), now_ms + m.session_timeout
+                    )
+            else:
+                for member_id in group.members:
+                    self.timers.schedule(
+                        ("session", group.group_id, member_id),
+                        now_ms + self.config.consumer_session_timeout_ms,
+                    )
+        self.timers.schedule(("expire",), now_ms + self.config.offsets_retention_check_interval_ms)
