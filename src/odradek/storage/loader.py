@@ -87,7 +87,7 @@ def load_segments(
         if not clean and i >= recover_from:
             result = recover_segment(seg)
             what = "recovered"
-        elif seg.load_indexes():
+        elif seg.load_indexes(bases[i + 1] if i + 1 < len(segments) else None):
             i += 1
             continue
         else:

@@ -203,8 +203,13 @@ class LogSegment:
         return self.pread(size, pos)
 
     # -- lifecycle -----------------------------------------------------------------------
-    def load_indexes(self) -> bool:
-        """Load index files; False if missing or corrupt (the caller then calls ``recover``)."""
+    def load_indexes(self, next_base: int | None = None) -> bool:
+        """Load index files; False if missing or corrupt (the caller then calls ``recover``).
+
+        For an inactive segment (``next_base`` given) nothing else is read: its next offset
+        is the next segment's base and its max timestamp the last time-index entry written
+        at roll. The active segment's tail after the last index entry is walked.
+        """
         try:
             self.offset_index.load()
             self.time_index.load()
@@ -215,6 +220,12 @@ class LogSegment:
             return False
         if self.offset_index.entries and self.offset_index.last_position() >= self.size:
             return False
+        if next_base is not None:
+            last = self.time_index.last_entry()
+            if last is not None:
+                self.max_timestamp, self.offset_of_max_timestamp = last
+            self.next_offset = next_base
+            return True
         try:
             self._load_tail_state()
         except KafkaError:

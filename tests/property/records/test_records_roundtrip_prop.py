@@ -16,9 +16,7 @@ records = st.lists(
         SimpleRecord,
         key=opt_bytes,
         value=opt_bytes,
-        headers=st.lists(
-            st.tuples(st.text(max_size=10), opt_bytes), max_size=3
-        ).map(tuple),
+        headers=st.lists(st.tuples(st.text(max_size=10), opt_bytes), max_size=3).map(tuple),
         timestamp=st.integers(min_value=0, max_value=2**40),
     ),
     min_size=1,

@@ -29,8 +29,9 @@ RECORDS = [
 
 @pytest.mark.parametrize("codec", list(Codec))
 def test_builder_parser_round_trip(codec: Codec) -> None:
-    raw = build_batch(RECORDS, base_offset=42, codec=codec, producer_id=7, producer_epoch=1,
-                      base_sequence=5)
+    raw = build_batch(
+        RECORDS, base_offset=42, codec=codec, producer_id=7, producer_epoch=1, base_sequence=5
+    )
     h = validate_batch(raw, 0, len(raw))
     assert h.size == len(raw)
     assert h.compression == codec

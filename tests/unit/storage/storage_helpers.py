@@ -22,8 +22,9 @@ def mv(raw: bytes) -> memoryview:
     return memoryview(bytearray(raw))
 
 
-def open_log(path: Path, config: LogConfig | None = None, clock: ManualClock | None = None,
-             **kw: object) -> Log:
+def open_log(
+    path: Path, config: LogConfig | None = None, clock: ManualClock | None = None, **kw: object
+) -> Log:
     return Log(path, config or LogConfig(), clock or ManualClock(), **kw)  # type: ignore[arg-type]
 
 

@@ -95,7 +95,9 @@ def test_read_semantics(tmp_path: Path) -> None:
     assert log.read(0, 10, min_one_message=False).size == 0
     # max_offset is exclusive, at batch granularity
     assert headers(b"".join(bytes(b) for b in log.read(0, 1 << 20, max_offset=6).buffers)) == [
-        (0, 1), (2, 3), (4, 5)
+        (0, 1),
+        (2, 3),
+        (4, 5),
     ]
     assert log.read(10, 100).buffers == []
     for bad in (-1, 11):
@@ -169,8 +171,11 @@ def test_offset_for_timestamp_record_precision(tmp_path: Path) -> None:
 def test_max_timestamp_offset_is_record_level(tmp_path: Path) -> None:
     log = open_log(tmp_path / "t-0")
     assert log.max_timestamp_offset() is None
-    recs = [SimpleRecord(None, b"a", (), 5), SimpleRecord(None, b"b", (), 50),
-            SimpleRecord(None, b"c", (), 7)]
+    recs = [
+        SimpleRecord(None, b"a", (), 5),
+        SimpleRecord(None, b"b", (), 50),
+        SimpleRecord(None, b"c", (), 7),
+    ]
     log.append_as_leader(mv(build_batch(recs)), now_ms=0)
     log.append_as_leader(mv(batch(1, ts=20)), now_ms=0)
     assert log.max_timestamp_offset() == (1, 50)
@@ -179,8 +184,11 @@ def test_max_timestamp_offset_is_record_level(tmp_path: Path) -> None:
 def test_delete_records(tmp_path: Path) -> None:
     size = len(batch(2))
     changed: list[int] = []
-    log = open_log(tmp_path / "t-0", LogConfig(segment_bytes=size * 2),
-                   on_log_start_offset_change=lambda lg: changed.append(lg.log_start_offset))
+    log = open_log(
+        tmp_path / "t-0",
+        LogConfig(segment_bytes=size * 2),
+        on_log_start_offset_change=lambda lg: changed.append(lg.log_start_offset),
+    )
     for _ in range(6):
         log.append_as_leader(mv(batch(2)), now_ms=0)
     assert [s.base_offset for s in log.segments()] == [0, 4, 8]
@@ -253,8 +261,10 @@ def test_retention_by_size_and_policy(tmp_path: Path) -> None:
     log = open_log(tmp_path / "t-0", cfg)
     for _ in range(7):
         log.append_as_leader(mv(batch(1)), now_ms=0)
-    compact = open_log(tmp_path / "c-0", LogConfig(segment_bytes=size * 2, retention_bytes=0,
-                                                   cleanup_policy=("compact",)))
+    compact = open_log(
+        tmp_path / "c-0",
+        LogConfig(segment_bytes=size * 2, retention_bytes=0, cleanup_policy=("compact",)),
+    )
     for _ in range(7):
         compact.append_as_leader(mv(batch(1)), now_ms=0)
     assert compact.apply_retention(now_ms=2**40) == 0
