@@ -30,7 +30,7 @@ def test_append_assigns_offsets_in_place(tmp_path: Path) -> None:
     assert (log.log_end_offset, log.high_watermark, log.log_start_offset) == (6, 6, 0)
     data = joined(log)
     assert headers(data) == [(0, 2), (3, 4), (5, 5)]
-    for pos, h in iter_batches(data):
+    for pos, _h in iter_batches(data):
         assert validate_batch(data, pos, len(data) - pos).partition_leader_epoch == 4
     assert (tmp_path / "t-0" / "00000000000000000000.log").stat().st_size == len(data)
 
