@@ -16,6 +16,7 @@ from typing import Protocol
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.fetch_sessions import FetchSessionCache
+from odradek.broker.producer_ids import ProducerIdManager
 from odradek.broker.purgatory import FetchPurgatory
 from odradek.broker.replica_manager import ReplicaManager
 from odradek.broker.topics import TopicService
@@ -54,6 +55,7 @@ class Broker:
         self.log_manager = LogManager([data_dir], default, self.clock)
         self.replicas = ReplicaManager(self)
         self.purgatory = FetchPurgatory()
+        self.producer_ids = ProducerIdManager(self.store)
         self.fetch_sessions = FetchSessionCache(
             config.get_int("max.incremental.fetch.session.cache.slots")
         )

@@ -49,6 +49,8 @@ class TopicStore(Protocol):
 
     def set_broker_configs(self, configs: dict[str, str]) -> None: ...
 
+    def allocate_producer_id_block(self, size: int) -> int: ...
+
 
 class FileTopicStore:
     """A :class:`TopicStore` kept in one JSON file, replaced atomically on each change."""
@@ -58,6 +60,7 @@ class FileTopicStore:
         self._topics: dict[str, TopicInfo] = {}
         self._broker_configs: dict[str, str] = {}
         self.cluster_id = ""
+        self._next_producer_id = 0
         self._load()
 
     def _load(self) -> None:
@@ -68,6 +71,7 @@ class FileTopicStore:
         doc = json.loads(self.path.read_text())
         self.cluster_id = doc["cluster_id"]
         self._broker_configs = dict(doc.get("broker_configs", {}))
+        self._next_producer_id = int(doc.get("next_producer_id", 0))
         for name, t in doc.get("topics", {}).items():
             self._topics[name] = TopicInfo(
                 name=name,
@@ -82,6 +86,7 @@ class FileTopicStore:
             "version": 1,
             "cluster_id": self.cluster_id,
             "broker_configs": self._broker_configs,
+            "next_producer_id": self._next_producer_id,
             "topics": {
                 t.name: {
                     "id": str(t.topic_id),
@@ -135,6 +140,14 @@ class FileTopicStore:
     def set_broker_configs(self, configs: dict[str, str]) -> None:
         self._broker_configs = dict(configs)
         self._save()
+
+
+    def allocate_producer_id_block(self, size: int) -> int:
+        """Reserve ``size`` producer ids durably; returns the first. Ids are never reused."""
+        start = self._next_producer_id
+        self._next_producer_id = start + size
+        self._save()
+        return start
 
 
 def _new_cluster_id() -> str:

@@ -18,6 +18,7 @@ from odradek.broker.handlers import (
     describe_log_dirs,
     fetch,
     incremental_alter_configs,
+    init_producer_id,
     list_offsets,
     metadata,
     produce,
@@ -38,6 +39,7 @@ CORE_SPECS: list[ApiSpec] = [
     create_partitions.SPEC,
     incremental_alter_configs.SPEC,
     describe_cluster.SPEC,
+    init_producer_id.SPEC,
 ]
 
 
