@@ -37,6 +37,7 @@ AUTHORIZED_OPERATIONS_OMITTED = -(2**31)  # Kafka's "not requested" sentinel
 _PART_HEAD = struct.Struct(">hii")  # error_code, partition_index, leader_id
 _BROKER_HEAD = struct.Struct(">i")
 _INT_ARRAYS: dict[int, struct.Struct] = {}
+_PARTITION_STRUCTS: dict[tuple[bool, bool, bool, int, int, int], struct.Struct] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,57 @@ def _int_array(out: bytearray, values: Sequence[int], flexible: bool) -> None:
         if packer is None:
             packer = _INT_ARRAYS[n] = struct.Struct(f">{n}i")
         out += packer.pack(*values)
+
+
+def _partition_struct(version: int, flexible: bool, n1: int, n2: int, n3: int) -> struct.Struct:
+    """One Struct for a whole partition entry, keyed by version class and list lengths."""
+    key = (version >= 7, version >= 5, flexible, n1, n2, n3)
+    packer = _PARTITION_STRUCTS.get(key)
+    if packer is None:
+        count = "B" if flexible else "i"  # compact counts below 127 are one uvarint byte
+        fmt = ">hii" + ("i" if version >= 7 else "")
+        fmt += f"{count}{n1}i{count}{n2}i"
+        if version >= 5:
+            fmt += f"{count}{n3}i"
+        if flexible:
+            fmt += "B"
+        packer = _PARTITION_STRUCTS[key] = struct.Struct(fmt)
+    return packer
+
+
+def _encode_partition(version: int, flexible: bool, p: MetadataPartition) -> bytes:
+    replicas, isr, offline = p.replicas, p.isr, p.offline_replicas
+    n1, n2, n3 = len(replicas), len(isr), len(offline)
+    if flexible and max(n1, n2, n3) >= 126:
+        return _encode_partition_slow(version, flexible, p)
+    packer = _partition_struct(version, flexible, n1, n2, n3)
+    bias = 1 if flexible else 0
+    args: list[int] = [p.error_code, p.index, p.leader_id]
+    if version >= 7:
+        args.append(p.leader_epoch)
+    args.append(n1 + bias)
+    args.extend(replicas)
+    args.append(n2 + bias)
+    args.extend(isr)
+    if version >= 5:
+        args.append(n3 + bias)
+        args.extend(offline)
+    if flexible:
+        args.append(0)
+    return packer.pack(*args)
+
+
+def _encode_partition_slow(version: int, flexible: bool, p: MetadataPartition) -> bytes:
+    out = bytearray(_PART_HEAD.pack(p.error_code, p.index, p.leader_id))
+    if version >= 7:
+        out += INT32.pack(p.leader_epoch)
+    _int_array(out, p.replicas, flexible)
+    _int_array(out, p.isr, flexible)
+    if version >= 5:
+        _int_array(out, p.offline_replicas, flexible)
+    if flexible:
+        out.append(0)
+    return bytes(out)
 
 
 def encode_metadata_response(
@@ -131,17 +183,8 @@ def _encode_topic(out: bytearray, version: int, flexible: bool, topic: MetadataT
         out.append(1 if topic.is_internal else 0)
     parts = topic.partitions
     out += uvarint(len(parts) + 1) if flexible else INT32.pack(len(parts))
-    pack_head = _PART_HEAD.pack
     for p in parts:
-        out += pack_head(p.error_code, p.index, p.leader_id)
-        if version >= 7:
-            out += INT32.pack(p.leader_epoch)
-        _int_array(out, p.replicas, flexible)
-        _int_array(out, p.isr, flexible)
-        if version >= 5:
-            _int_array(out, p.offline_replicas, flexible)
-        if flexible:
-            out.append(0)
+        out += _encode_partition(version, flexible, p)
     if version >= 8:
         out += INT32.pack(topic.topic_authorized_operations)
     if flexible:
