@@ -1,0 +1,275 @@
+"""The asyncio edge of a standalone server: listener, group-committed txn log, timers.
+
+Durability rule: output produced after a txn was applied leaves only once that txn is fsynced.
+Txns applied by the core are appended to the log buffer; outputs queued meanwhile are attached
+to the batch that will cover them (the pending batch, or the one being fsynced); one fsync per
+batch runs in a worker thread while the loop keeps serving. Snapshots are taken every
+``snapCount`` txns (log rolled first) and written fuzzily; autopurge runs on its interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from odradek.zk import database, fourlw, snapshot
+from odradek.zk.config import ZkConfig
+from odradek.zk.connection import ClientConnection
+from odradek.zk.core import CoreConfig, ZkCore
+from odradek.zk.txnlog import TxnLog
+
+Out = list[tuple[int, bytes | None]]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ZkServer:
+    def __init__(self, config: ZkConfig) -> None:
+        self.config = config
+        self.log = logging.getLogger("odradek.zk")
+        self.max_frame = config.jute_max_buffer + 1024
+        self.conns: dict[int, ClientConnection] = {}
+        self.per_ip: Counter[str] = Counter()
+        self.next_conn = 1
+        self.received = 0
+        self.sent = 0
+        self.pending_out: Out = []
+        self.inflight_out: Out = []
+        self.has_pending = False
+        self.inflight = False
+        self.flush_scheduled = False
+        self.txns_since_snap = 0
+        self.snapshotting = False
+        self.fsync_pool = ThreadPoolExecutor(1, thread_name_prefix="zk-fsync")
+        self.server: asyncio.Server | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.stopped = asyncio.Event()
+        tree, replayed = database.restore(config.snap_dir, config.log_dir)
+        self.log.info("restored zxid 0x%x (%d txns replayed)", tree.last_zxid, replayed)
+        core_cfg = CoreConfig(
+            tick_ms=config.tick_time,
+            min_session_timeout=config.min_timeout,
+            max_session_timeout=config.max_timeout,
+            server_id=config.myid,
+            container_check_ms=config.container_check_ms,
+        )
+        self.core = ZkCore(core_cfg, tree, now_ms())
+        self.txnlog = TxnLog(config.log_dir, config.prealloc_kb * 1024)
+        self.txns_since_snap = replayed
+        self.port = config.client_port
+
+    # -------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        self.server = await loop.create_server(
+            self._new_protocol, cfg.client_port_address, cfg.client_port, reuse_address=True
+        )
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.tasks.append(asyncio.create_task(self._ticker()))
+        if cfg.purge_interval_hours > 0:
+            self.tasks.append(asyncio.create_task(self._purger()))
+        if self.txns_since_snap or not snapshot.newest_valid(cfg.snap_dir):
+            self._maybe_snapshot(force=True)
+        self.log.info("serving on %s:%d", cfg.client_port_address, self.port)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for t in self.tasks:
+            t.cancel()
+        for conn in list(self.conns.values()):
+            conn.abort()
+        self._flush_now()
+        self.txnlog.close()
+        self.fsync_pool.shutdown(wait=True)
+        self.stopped.set()
+
+    def _new_protocol(self) -> ClientConnection:
+        conn = ClientConnection(self, self.next_conn)
+        self.next_conn += 1
+        return conn
+
+    # -------------------------------------------------------------- connections
+    def accept(self, conn: ClientConnection, ip: str) -> bool:
+        limit = self.config.max_client_cnxns
+        if limit > 0 and self.per_ip[ip] >= limit:
+            self.log.warning("too many connections from %s (max %d)", ip, limit)
+            return False
+        self.per_ip[ip] += 1
+        self.conns[conn.id] = conn
+        self.core.open(conn.id, ip)
+        return True
+
+    def lost(self, conn: ClientConnection) -> None:
+        if self.conns.pop(conn.id, None) is None:
+            return
+        ip = conn.peer.rsplit(":", 1)[0]
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
+        self.core.lost(conn.id)
+
+    def frames(self, conn: ClientConnection, frames: list[bytes]) -> None:
+        now = now_ms()
+        core = self.core
+        for f in frames:
+            core.frame(conn.id, f, now)
+        self.received += len(frames)
+        self._after_core()
+
+    def four_letter(self, conn: ClientConnection, word: str) -> None:
+        if word not in self.config.four_letter_words:
+            text = f"{word} is not executed because it is not in the whitelist.\n"
+        else:
+            text = fourlw.run(word, self.info())[1]
+        conn.write([text.encode()])
+        conn.close()
+
+    def info(self) -> fourlw.ServerInfo:
+        conns = []
+        for c in self.conns.values():
+            state = self.core.conns.get(c.id)
+            if state is None:
+                continue
+            conns.append(
+                fourlw.ConnInfo(
+                    c.id, c.peer, state.received, c.sent, state.session_id, state.timeout
+                )
+            )
+        return fourlw.ServerInfo(self.core, self.config, conns, self.received, self.sent)
+
+    # -------------------------------------------------------------- output gating
+    def _after_core(self) -> None:
+        core = self.core
+        if core.txns:
+            for txn in core.txns:
+                self.txnlog.append(txn)
+            self.txns_since_snap += len(core.txns)
+            core.txns.clear()
+            self.has_pending = True
+        if core.outbox:
+            out, core.outbox = core.outbox, []
+            if self.has_pending:
+                self.pending_out.extend(out)
+            elif self.inflight:
+                self.inflight_out.extend(out)
+            else:
+                self._dispatch(out)
+        if self.has_pending and not self.inflight and not self.flush_scheduled:
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        if self.inflight or not self.has_pending:
+            return
+        fd = self.txnlog.write_pending()
+        self.has_pending = False
+        self.inflight_out, self.pending_out = self.pending_out, []
+        self.inflight = True
+        if fd < 0:
+            self._synced(None)
+            return
+        fut = asyncio.get_running_loop().run_in_executor(self.fsync_pool, os.fsync, fd)
+        fut.add_done_callback(self._synced)
+
+    def _synced(self, fut: asyncio.Future[None] | None) -> None:
+        if fut is not None and fut.exception() is not None:
+            self.log.critical("fsync of the txn log failed: %s; stopping", fut.exception())
+            os._exit(3)
+        self.inflight = False
+        out, self.inflight_out = self.inflight_out, []
+        self._dispatch(out)
+        self._maybe_snapshot()
+        if self.has_pending:
+            self._flush()
+
+    def _flush_now(self) -> None:
+        self._after_core()
+        self.txnlog.sync()
+        self._dispatch(self.inflight_out + self.pending_out)
+        self.inflight_out, self.pending_out, self.has_pending = [], [], False
+
+    def _dispatch(self, out: Out) -> None:
+        if not out:
+            return
+        per_conn: dict[int, list[bytes]] = {}
+        closing: list[int] = []
+        for conn_id, data in out:
+            if conn_id in closing:
+                continue
+            if data is None:
+                closing.append(conn_id)
+            else:
+                per_conn.setdefault(conn_id, []).append(data)
+        for conn_id, chunks in per_conn.items():
+            conn = self.conns.get(conn_id)
+            if conn is not None:
+                conn.write(chunks)
+                self.sent += len(chunks)
+        for conn_id in closing:
+            conn = self.conns.get(conn_id)
+            if conn is not None:
+                conn.close()
+
+    # -------------------------------------------------------------- timers
+    async def _ticker(self) -> None:
+        interval = min(max(self.config.tick_time / 4000, 0.01), 1.0)
+        while True:
+            await asyncio.sleep(interval)
+            self.core.tick(now_ms())
+            self._after_core()
+
+    async def _purger(self) -> None:
+        interval = self.config.purge_interval_hours * 3600
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            cfg = self.config
+            removed = await loop.run_in_executor(
+                None, database.purge, cfg.snap_dir, cfg.log_dir, cfg.snap_retain_count
+            )
+            self.log.info("autopurge removed %d files", len(removed))
+
+    def _maybe_snapshot(self, force: bool = False) -> None:
+        if self.snapshotting or (not force and self.txns_since_snap < self.config.snap_count):
+            return
+        self.snapshotting = True
+        self.txns_since_snap = 0
+        self.txnlog.roll()
+        self.tasks.append(asyncio.create_task(self._snapshot()))
+
+    async def _snapshot(self) -> None:
+        zxid = self.core.tree.last_zxid
+        pieces: list[bytes] = []
+        try:
+            for piece in snapshot.serialize(self.core.tree):
+                pieces.append(piece)
+                await asyncio.sleep(0)
+            loop = asyncio.get_running_loop()
+            path = await loop.run_in_executor(
+                None, snapshot.write_snapshot, self.config.snap_dir, zxid, iter(pieces)
+            )
+            self.log.info("snapshot %s written", path.name)
+        except OSError as exc:
+            self.log.error("snapshot failed: %s", exc)
+        finally:
+            self.snapshotting = False
+
+
+async def serve(config: ZkConfig, ready: asyncio.Event | None = None) -> ZkServer:
+    server = ZkServer(config)
+    await server.start()
+    if ready is not None:
+        ready.set()
+    return server
+
+
+__all__ = ["ZkServer", "serve"]
