@@ -67,7 +67,7 @@ def prepare_rebalance(st: GroupShardState, g: ClassicGroup, now: int) -> Coordin
     g.pending_sync.clear()
     st.timers.cancel(("sync", g.group_id))
     g.transition(S.PREPARING_REBALANCE, now)
-    return res
+    return res.extend(check_join(st, g, now))
 
 
 def maybe_prepare_rebalance(st: GroupShardState, g: ClassicGroup, now: int) -> CoordinatorResult:
