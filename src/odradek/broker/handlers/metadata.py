@@ -11,53 +11,37 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from odradek.broker.api import ApiSpec
+from odradek.broker.api import ApiSpec, BodyBuffers
 from odradek.broker.context import RequestContext
-from odradek.broker.handlers.base import error_of, respond
+from odradek.broker.handlers.base import error_of
 from odradek.broker.topics import validate_topic_name
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller.metadata_store import TopicInfo
 from odradek.protocol import shapes
+from odradek.protocol.metadata import (
+    MetadataPartition,
+    MetadataTopic,
+    decode_metadata_request,
+    encode_metadata_response,
+)
 
-_UNSET_OPERATIONS = -(2**31)
 _ZERO_UUID = uuid.UUID(int=0)
 
 
-def topic_entry(ctx: RequestContext, info: TopicInfo) -> dict[str, object]:
+def topic_entry(ctx: RequestContext, info: TopicInfo) -> MetadataTopic:
     node = ctx.broker.node_id
-    return {
-        "error_code": 0,
-        "name": info.name,
-        "topic_id": info.topic_id,
-        "is_internal": ctx.broker.topics.is_internal(info.name),
-        "partitions": [
-            {
-                "error_code": 0,
-                "partition_index": p,
-                "leader_id": node,
-                "leader_epoch": 0,
-                "replica_nodes": [node],
-                "isr_nodes": [node],
-                "offline_replicas": [],
-            }
-            for p in range(info.partitions)
-        ],
-        "topic_authorized_operations": _UNSET_OPERATIONS,
-    }
+    replicas = (node,)
+    parts = [
+        MetadataPartition(0, p, node, 0, replicas, replicas) for p in range(info.partitions)
+    ]
+    return MetadataTopic(0, info.name, info.topic_id, ctx.broker.topics.is_internal(info.name), parts)
 
 
-def _error_entry(name: str | None, topic_id: uuid.UUID, code: int) -> dict[str, object]:
-    return {
-        "error_code": code,
-        "name": name,
-        "topic_id": topic_id,
-        "is_internal": False,
-        "partitions": [],
-        "topic_authorized_operations": _UNSET_OPERATIONS,
-    }
+def _error_entry(name: str | None, topic_id: uuid.UUID, code: int) -> MetadataTopic:
+    return MetadataTopic(code, name, topic_id, False, ())
 
 
-def _lookup(ctx: RequestContext, name: str, auto_create: bool) -> dict[str, object]:
+def _lookup(ctx: RequestContext, name: str, auto_create: bool) -> MetadataTopic:
     topics = ctx.broker.topics
     try:
         validate_topic_name(name)
@@ -71,7 +55,7 @@ def _lookup(ctx: RequestContext, name: str, auto_create: bool) -> dict[str, obje
         return _error_entry(name, _ZERO_UUID, error_of(exc)[0])
 
 
-def select_topics(ctx: RequestContext, request: Any) -> list[dict[str, object]]:
+def select_topics(ctx: RequestContext, request: Any) -> list[MetadataTopic]:
     requested = request.topics
     if requested is None or (ctx.api_version == 0 and not requested):
         return [topic_entry(ctx, info) for info in ctx.broker.store.topics().values()]
@@ -91,22 +75,16 @@ def select_topics(ctx: RequestContext, request: Any) -> list[dict[str, object]]:
     return out
 
 
-def handle(ctx: RequestContext, request: Any) -> Any:
+def handle(ctx: RequestContext, body: memoryview, offset: int) -> BodyBuffers:
+    request = decode_metadata_request(ctx.api_version, body, offset)
     b = ctx.broker
-    return respond(
-        ctx,
-        {
-            "throttle_time": 0,
-            "brokers": [
-                {"node_id": e.node_id, "host": e.host, "port": e.port, "rack": e.rack}
-                for e in b.live_brokers()
-            ],
-            "cluster_id": b.cluster_id,
-            "controller_id": b.controller_id(),
-            "topics": select_topics(ctx, request),
-            "cluster_authorized_operations": _UNSET_OPERATIONS,
-        },
-    )
+    brokers = [(e.node_id, e.host, e.port, e.rack) for e in b.live_brokers()]
+    topics = select_topics(ctx, request)
+    return [
+        encode_metadata_response(
+            ctx.api_version, 0, brokers, b.cluster_id, b.controller_id(), topics
+        )
+    ]
 
 
-SPEC = ApiSpec(3, "Metadata", 0, 12, kio_handler=handle)
+SPEC = ApiSpec(3, "Metadata", 0, 12, raw_handler=handle)
