@@ -100,13 +100,16 @@ class DeliveryReport:
         if err is None:
             self.delivered += 1
             return
+        self.rejected(err, msg.key(), msg.value())
+
+    def rejected(self, err: KafkaError | None, key: bytes | None, value: bytes | None) -> None:
         self.failed += 1
         if self.failed <= MAX_ERRORS_SHOWN:
-            key, value = msg.key(), msg.value()
+            reason = err.str() if isinstance(err, KafkaError) else str(err)
             print(
                 f"Error when sending message to topic {self.topic} with key: "
                 f"{'null' if key is None else f'{len(key)} bytes'}, value: "
-                f"{'null' if value is None else f'{len(value)} bytes'} with error: {err.str()}",
+                f"{'null' if value is None else f'{len(value)} bytes'} with error: {reason}",
                 file=sys.stderr,
             )
 
@@ -121,14 +124,20 @@ def _lines(stream: BinaryIO) -> Iterable[bytes]:
             yield raw
 
 
-def _send(producer: Producer, kwargs: dict[str, Any]) -> None:
-    """Enqueue one record, serving delivery callbacks while the local queue is full."""
+def _send(producer: Producer, kwargs: dict[str, Any], report: DeliveryReport) -> None:
+    """Enqueue one record, serving delivery callbacks while the local queue is full.
+
+    A record the client rejects at once (unknown partition, too large) counts as failed.
+    """
     for _ in range(10_000):
         try:
             producer.produce(**kwargs)
             return
         except BufferError:
             producer.poll(0.1)
+        except KafkaException as exc:
+            report.rejected(exc.args[0] if exc.args else None, kwargs.get("key"), kwargs["value"])
+            return
     raise ClientError("local producer queue stayed full")
 
 
@@ -152,7 +161,7 @@ def produce_stream(args: argparse.Namespace, stream: BinaryIO) -> int:
             kwargs["headers"] = headers
         if args.partition is not None:
             kwargs["partition"] = args.partition
-        _send(producer, kwargs)
+        _send(producer, kwargs, report)
         sent += 1
         producer.poll(0)
         if args.sync:

@@ -3,7 +3,7 @@
 The tests run against the session ``broker`` fixture (a real ``odradek serve``). Setting
 ``ODRADEK_TOOLS_BOOTSTRAP=host:port`` points them at another Kafka-protocol broker instead
 (used to check the tools against a peer broker); tests that read the broker's segment files
-need the odradek broker and are skipped from collection in that mode.
+always use the ``broker`` fixture.
 """
 
 from __future__ import annotations
