@@ -1,1 +1,2 @@
-"""The broker: request dispatcher, one handler module per Kafka API (handlers/), purgatory, server bootstrap."""
+"""The broker: request dispatcher, one handler module per Kafka API (handlers/), purgatory,
+partition routing and server bootstrap."""

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from odradek.broker.context import RequestContext
 
 BodyBuffers = Sequence[bytes | bytearray | memoryview]
 # None means "send no response" (Produce with acks=0).
-RawResult = Union[BodyBuffers, None, Awaitable[BodyBuffers | None]]
-KioResult = Union[Any, Awaitable[Any]]
+RawResult = BodyBuffers | None | Awaitable[BodyBuffers | None]
+KioResult = Any
 
 KioHandler = Callable[["RequestContext", Any], KioResult]
 RawHandler = Callable[["RequestContext", memoryview, int], RawResult]

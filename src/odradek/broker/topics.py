@@ -120,7 +120,8 @@ class TopicService:
         if replication_factor > brokers:
             raise KafkaError(
                 ErrorCode.INVALID_REPLICATION_FACTOR,
-                f"Replication factor: {replication_factor} larger than available brokers: {brokers}.",
+                f"Replication factor: {replication_factor} larger than available brokers: "
+                f"{brokers}.",
             )
         configs = {k: v for k, v in (configs or {}).items()}
         validate_topic_configs(configs.items())

@@ -1,1 +1,2 @@
-"""Cluster metadata: the topic metadata store and, in cluster mode, the ZooKeeper-based controller."""
+"""Cluster metadata: the topic metadata store and, in cluster mode, the ZooKeeper-based
+controller."""

@@ -141,7 +141,6 @@ class FileTopicStore:
         self._broker_configs = dict(configs)
         self._save()
 
-
     def allocate_producer_id_block(self, size: int) -> int:
         """Reserve ``size`` producer ids durably; returns the first. Ids are never reused."""
         start = self._next_producer_id

@@ -1,3 +1,2 @@
-"""Asyncio servers and outbound connections: framing on the socket, ordered responses per connection.
-
-The only broker-side package besides storage that touches sockets."""
+"""Asyncio servers and outbound connections: framing on the socket, ordered responses per
+connection. With storage, the only broker-side package that touches the OS."""

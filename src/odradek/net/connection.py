@@ -1,4 +1,4 @@
-"""A framed connection on ``asyncio.BufferedProtocol``: size-prefixed frames in, ordered replies out.
+"""A framed connection on ``asyncio.BufferedProtocol``: size-prefixed frames in, replies out.
 
 Receive path: bytes land in a preallocated buffer; a complete small frame is copied out once as
 ``bytes``; a frame larger than the buffer gets a dedicated ``bytearray`` of its exact size that the
@@ -17,13 +17,12 @@ import logging
 import struct
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Union
 
 log = logging.getLogger(__name__)
 
 Buffers = Sequence[bytes | bytearray | memoryview]
 # A frame handler returns the reply buffers, None (no reply, e.g. acks=0) or an awaitable of either.
-Reply = Union[Buffers, None, Awaitable[Buffers | None]]
+Reply = Buffers | None | Awaitable[Buffers | None]
 FrameHandler = Callable[["FramedConnection", memoryview], Reply]
 
 _SIZE = struct.Struct(">i")
@@ -172,7 +171,7 @@ class FramedConnection(asyncio.BufferedProtocol):
         for b in buffers:
             total += len(b)
         self.transport.write(_SIZE.pack(total))
-        self.transport.writelines(buffers)  # type: ignore[arg-type]
+        self.transport.writelines(buffers)
 
     def close(self) -> None:
         if not self.closed and self.transport is not None:

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.interop
 
 def _alive(broker: BrokerProcess) -> None:
     c = WireClient(broker.bootstrap)
-    resp = c.request(18, 3, ApiVersionsRequest(client_software_name="t",
-                                                client_software_version="1"))
+    resp = c.request(
+        18, 3, ApiVersionsRequest(client_software_name="t", client_software_version="1")
+    )
     assert resp.error_code == 0
     assert {k.api_key for k in resp.api_keys} >= {0, 1, 2, 3, 18, 19}
     c.close()
@@ -30,17 +31,27 @@ def _alive(broker: BrokerProcess) -> None:
 
 def _produce(c: WireClient, topic: str, records: bytes) -> object:
     req = produce_v9.ProduceRequest(
-        transactional_id=None, acks=1, timeout=datetime.timedelta(seconds=5),
-        topic_data=(produce_v9.TopicProduceData(
-            name=topic, partition_data=(produce_v9.PartitionProduceData(index=0, records=records),)),),
+        transactional_id=None,
+        acks=1,
+        timeout=datetime.timedelta(seconds=5),
+        topic_data=(
+            produce_v9.TopicProduceData(
+                name=topic,
+                partition_data=(produce_v9.PartitionProduceData(index=0, records=records),),
+            ),
+        ),
     )
     resp = c.request(0, 9, req)
     return resp.responses[0].partition_responses[0]
 
 
 def test_garbage_and_truncated_frames(broker: BrokerProcess) -> None:
-    for payload in (b"\x00\x00\x00\x05hello", b"\xff\xff\xff\xff", b"\x00\x00\x00\x02\x00",
-                    b"\x00\x00\x00\x08" + b"\x00\x12\x00\x03"):
+    for payload in (
+        b"\x00\x00\x00\x05hello",
+        b"\xff\xff\xff\xff",
+        b"\x00\x00\x00\x02\x00",
+        b"\x00\x00\x00\x08" + b"\x00\x12\x00\x03",
+    ):
         s = socket.create_connection(("127.0.0.1", broker.port))
         s.sendall(payload)
         s.close()
@@ -74,9 +85,16 @@ def test_bad_crc_and_too_large_batches(fresh_broker: BrokerProcess) -> None:
     good = build_batch([SimpleRecord(b"k", b"v")], timestamp=1_700_000_000_000)
     # auto-create through metadata-less produce is not allowed: create with a good write first
     from kio.schema.metadata.v12.request import MetadataRequest, MetadataRequestTopic
-    c.request(3, 12, MetadataRequest(topics=(MetadataRequestTopic(topic_id=None, name=topic),),
-                                     allow_auto_topic_creation=True,
-                                     include_topic_authorized_operations=False))
+
+    c.request(
+        3,
+        12,
+        MetadataRequest(
+            topics=(MetadataRequestTopic(topic_id=None, name=topic),),
+            allow_auto_topic_creation=True,
+            include_topic_authorized_operations=False,
+        ),
+    )
     assert _produce(c, topic, good).error_code == 0
     corrupt = bytearray(good)
     corrupt[-1] ^= 0xFF
@@ -101,10 +119,17 @@ def test_client_vanishing_mid_request(broker: BrokerProcess) -> None:
 
 def test_invalid_topic_in_metadata(broker: BrokerProcess) -> None:
     from kio.schema.metadata.v12.request import MetadataRequest, MetadataRequestTopic
+
     c = WireClient(broker.bootstrap)
-    resp = c.request(3, 12, MetadataRequest(
-        topics=(MetadataRequestTopic(topic_id=None, name="no spaces allowed"),),
-        allow_auto_topic_creation=True, include_topic_authorized_operations=False))
+    resp = c.request(
+        3,
+        12,
+        MetadataRequest(
+            topics=(MetadataRequestTopic(topic_id=None, name="no spaces allowed"),),
+            allow_auto_topic_creation=True,
+            include_topic_authorized_operations=False,
+        ),
+    )
     assert resp.topics[0].error_code == 17
     c.close()
 
@@ -113,12 +138,25 @@ def test_survives_data_dir_with_torn_tail(tmp_path: Path) -> None:
     broker = BrokerProcess(tmp_path / "data").start()
     c = WireClient(broker.bootstrap)
     from kio.schema.metadata.v12.request import MetadataRequest, MetadataRequestTopic
-    c.request(3, 12, MetadataRequest(topics=(MetadataRequestTopic(topic_id=None, name="torn"),),
-                                     allow_auto_topic_creation=True,
-                                     include_topic_authorized_operations=False))
+
+    c.request(
+        3,
+        12,
+        MetadataRequest(
+            topics=(MetadataRequestTopic(topic_id=None, name="torn"),),
+            allow_auto_topic_creation=True,
+            include_topic_authorized_operations=False,
+        ),
+    )
     for i in range(5):
-        assert _produce(c, "torn", build_batch([SimpleRecord(b"k", b"v%d" % i)],
-                                                timestamp=1_700_000_000_000)).error_code == 0
+        assert (
+            _produce(
+                c,
+                "torn",
+                build_batch([SimpleRecord(b"k", b"v%d" % i)], timestamp=1_700_000_000_000),
+            ).error_code
+            == 0
+        )
     c.close()
     broker.kill9()
     seg = tmp_path / "data" / "torn-0" / ("0" * 20 + ".log")
@@ -127,8 +165,9 @@ def test_survives_data_dir_with_torn_tail(tmp_path: Path) -> None:
     restarted = BrokerProcess(tmp_path / "data", port=broker.port).start()
     try:
         c = WireClient(restarted.bootstrap)
-        result = _produce(c, "torn", build_batch([SimpleRecord(b"k", b"new")],
-                                                 timestamp=1_700_000_000_000))
+        result = _produce(
+            c, "torn", build_batch([SimpleRecord(b"k", b"new")], timestamp=1_700_000_000_000)
+        )
         assert result.error_code == 0 and result.base_offset == 4
         c.close()
         assert "trunc" in restarted.log_text().lower()

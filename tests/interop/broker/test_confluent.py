@@ -28,10 +28,21 @@ def _create(broker: BrokerProcess, name: str, partitions: int = 1, **configs: st
     fs[name].result(10)
 
 
-def _consume_all(broker: BrokerProcess, topic: str, count: int, partitions: int = 1,
-                 extra: dict[str, object] | None = None) -> list:
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused",
-                  "enable.auto.commit": False, **(extra or {})})
+def _consume_all(
+    broker: BrokerProcess,
+    topic: str,
+    count: int,
+    partitions: int = 1,
+    extra: dict[str, object] | None = None,
+) -> list:
+    c = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "group.id": "unused",
+            "enable.auto.commit": False,
+            **(extra or {}),
+        }
+    )
     c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     out = []
     deadline = time.monotonic() + 20
@@ -49,12 +60,20 @@ def _consume_all(broker: BrokerProcess, topic: str, count: int, partitions: int 
 def test_produce_consume_every_codec(broker: BrokerProcess, codec: str) -> None:
     topic = _topic(f"codec-{codec}")
     _create(broker, topic)
-    p = Producer({"bootstrap.servers": broker.bootstrap, "compression.type": codec,
-                  "linger.ms": 5, "acks": "all"})
+    p = Producer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "compression.type": codec,
+            "linger.ms": 5,
+            "acks": "all",
+        }
+    )
     sent = []
     for i in range(500):
         key, value = f"k{i}".encode(), f"value-{i}-".encode() * 5
-        p.produce(topic, value, key, headers=[("h", str(i).encode())], timestamp=1_700_000_000_000 + i)
+        p.produce(
+            topic, value, key, headers=[("h", str(i).encode())], timestamp=1_700_000_000_000 + i
+        )
         sent.append((key, value))
     assert p.flush(20) == 0
     got = _consume_all(broker, topic, len(sent))
@@ -70,8 +89,12 @@ def test_delivery_reports_offsets_and_multi_partition(broker: BrokerProcess) -> 
     p = Producer({"bootstrap.servers": broker.bootstrap, "acks": 1})
     reports: list = []
     for i in range(300):
-        p.produce(topic, b"v%d" % i, partition=i % 3,
-                  on_delivery=lambda err, msg: reports.append((err, msg.partition(), msg.offset())))
+        p.produce(
+            topic,
+            b"v%d" % i,
+            partition=i % 3,
+            on_delivery=lambda err, msg: reports.append((err, msg.partition(), msg.offset())),
+        )
     assert p.flush(20) == 0
     assert all(err is None for err, _, _ in reports)
     for part in range(3):
@@ -83,7 +106,9 @@ def test_delivery_reports_offsets_and_multi_partition(broker: BrokerProcess) -> 
 def test_admin_topics_configs_partitions(broker: BrokerProcess) -> None:
     admin = _admin(broker)
     topic = _topic("admin")
-    admin.create_topics([NewTopic(topic, 2, 1, config={"retention.ms": "123456"})])[topic].result(10)
+    admin.create_topics([NewTopic(topic, 2, 1, config={"retention.ms": "123456"})])[topic].result(
+        10
+    )
     md = admin.list_topics(timeout=10)
     assert len(md.topics[topic].partitions) == 2
     # duplicate creation fails with TOPIC_ALREADY_EXISTS

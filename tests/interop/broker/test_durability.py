@@ -39,8 +39,14 @@ def test_acknowledged_writes_survive_kill9(tmp_path: Path) -> None:
         if err is None:
             acked[(msg.partition(), msg.offset())] = msg.value()  # type: ignore[attr-defined]
 
-    p = Producer({"bootstrap.servers": broker.bootstrap, "acks": 1, "linger.ms": 2,
-                  "message.timeout.ms": 5000})
+    p = Producer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "acks": 1,
+            "linger.ms": 2,
+            "message.timeout.ms": 5000,
+        }
+    )
     for i in range(3000):
         p.produce("durable", b"value-%d" % i, partition=i % 3, on_delivery=on_delivery)
         if i % 500 == 0:
@@ -58,8 +64,9 @@ def test_acknowledged_writes_survive_kill9(tmp_path: Path) -> None:
         # new writes continue at the next offsets
         p2 = Producer({"bootstrap.servers": restarted.bootstrap})
         offsets: list[int] = []
-        p2.produce("durable", b"after", partition=0,
-                   on_delivery=lambda e, m: offsets.append(m.offset()))
+        p2.produce(
+            "durable", b"after", partition=0, on_delivery=lambda e, m: offsets.append(m.offset())
+        )
         p2.flush(10)
         assert offsets == [1000]
     finally:

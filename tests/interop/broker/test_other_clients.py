@@ -28,19 +28,27 @@ def test_kafka_python_roundtrip(broker: BrokerProcess, codec: str | None) -> Non
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
     admin.create_topics([NewTopic(topic, 2, 1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, compression_type=codec,
-                             linger_ms=5, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=broker.bootstrap, compression_type=codec, linger_ms=5, acks="all"
+    )
     futures = [
-        producer.send(topic, value=b"v%d" % i, key=b"k%d" % i, partition=i % 2,
-                      headers=[("n", str(i).encode())], timestamp_ms=1_700_000_000_000 + i)
+        producer.send(
+            topic,
+            value=b"v%d" % i,
+            key=b"k%d" % i,
+            partition=i % 2,
+            headers=[("n", str(i).encode())],
+            timestamp_ms=1_700_000_000_000 + i,
+        )
         for i in range(200)
     ]
     producer.flush(20)
     metas = [f.get(10) for f in futures]
     assert sorted(m.offset for m in metas if m.partition == 0) == list(range(100))
     producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
-                             consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=broker.bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000
+    )
     consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
     consumer.seek_to_beginning()
     got = []
@@ -61,19 +69,28 @@ def test_aiokafka_roundtrip(broker: BrokerProcess, codec: str | None) -> None:
     topic = _topic("aio")
 
     async def run() -> list:
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, compression_type=codec,
-                                    linger_ms=5)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=broker.bootstrap, compression_type=codec, linger_ms=5
+        )
         await producer.start()
         try:
             for i in range(100):
-                await producer.send(topic, b"v%d" % i, key=b"k%d" % i,
-                                    headers=[("n", str(i).encode())],
-                                    timestamp_ms=1_700_000_000_000 + i)
+                await producer.send(
+                    topic,
+                    b"v%d" % i,
+                    key=b"k%d" % i,
+                    headers=[("n", str(i).encode())],
+                    timestamp_ms=1_700_000_000_000 + i,
+                )
             await producer.flush()
         finally:
             await producer.stop()
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=broker.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await consumer.start()
         got = []
         try:
@@ -98,15 +115,46 @@ def test_kcat_produce_consume(broker: BrokerProcess, codec: str) -> None:
     topic = _topic("kcat")
     lines = "".join(f"key{i}:value{i}\n" for i in range(50))
     subprocess.run(
-        ["kcat", "-b", broker.bootstrap, "-t", topic, "-P", "-K", ":", "-z", codec,
-         "-H", "origin=kcat"],
-        input=lines.encode(), check=True, timeout=30,
+        [
+            "kcat",
+            "-b",
+            broker.bootstrap,
+            "-t",
+            topic,
+            "-P",
+            "-K",
+            ":",
+            "-z",
+            codec,
+            "-H",
+            "origin=kcat",
+        ],
+        input=lines.encode(),
+        check=True,
+        timeout=30,
     )
-    out = subprocess.run(
-        ["kcat", "-b", broker.bootstrap, "-t", topic, "-C", "-e", "-o", "beginning",
-         "-f", "%o|%k|%s|%h\n"],
-        capture_output=True, check=True, timeout=30,
-    ).stdout.decode().splitlines()
+    out = (
+        subprocess.run(
+            [
+                "kcat",
+                "-b",
+                broker.bootstrap,
+                "-t",
+                topic,
+                "-C",
+                "-e",
+                "-o",
+                "beginning",
+                "-f",
+                "%o|%k|%s|%h\n",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        .stdout.decode()
+        .splitlines()
+    )
     assert out[0] == "0|key0|value0|origin=kcat"
     assert out[49] == "49|key49|value49|origin=kcat"
     assert len(out) == 50

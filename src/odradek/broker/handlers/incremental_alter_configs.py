@@ -1,4 +1,4 @@
-"""IncrementalAlterConfigs (key 44): SET / DELETE / APPEND / SUBTRACT on topic and broker configs."""
+"""IncrementalAlterConfigs (key 44): SET, DELETE, APPEND, SUBTRACT on configs."""
 
 from __future__ import annotations
 

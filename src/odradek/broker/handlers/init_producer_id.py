@@ -18,8 +18,14 @@ def handle(ctx: RequestContext, request: Any) -> Any:
     txn_coordinator = getattr(ctx.broker, "txn_coordinator", None)
     if request.transactional_id is not None:
         if txn_coordinator is None:
-            return respond(ctx, {"error_code": ErrorCode.COORDINATOR_NOT_AVAILABLE,
-                                 "producer_id": -1, "producer_epoch": -1})
+            return respond(
+                ctx,
+                {
+                    "error_code": ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                    "producer_id": -1,
+                    "producer_epoch": -1,
+                },
+            )
         return txn_coordinator.init_producer_id(ctx, request)
     pid = ctx.broker.producer_ids.next_id()
     return respond(ctx, {"error_code": 0, "producer_id": pid, "producer_epoch": 0})

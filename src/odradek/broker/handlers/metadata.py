@@ -31,10 +31,10 @@ _ZERO_UUID = uuid.UUID(int=0)
 def topic_entry(ctx: RequestContext, info: TopicInfo) -> MetadataTopic:
     node = ctx.broker.node_id
     replicas = (node,)
-    parts = [
-        MetadataPartition(0, p, node, 0, replicas, replicas) for p in range(info.partitions)
-    ]
-    return MetadataTopic(0, info.name, info.topic_id, ctx.broker.topics.is_internal(info.name), parts)
+    parts = [MetadataPartition(0, p, node, 0, replicas, replicas) for p in range(info.partitions)]
+    return MetadataTopic(
+        0, info.name, info.topic_id, ctx.broker.topics.is_internal(info.name), parts
+    )
 
 
 def _error_entry(name: str | None, topic_id: uuid.UUID, code: int) -> MetadataTopic:
