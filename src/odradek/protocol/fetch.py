@@ -26,6 +26,7 @@ import datetime
 import struct
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.protocol import kio_codec
@@ -97,6 +98,11 @@ class ForgottenTopicView:
 
 
 class FetchRequestView:
+    """A decoded Fetch request, flattened from kio's entity of the request version.
+
+    Fields a version lacks take Kafka's defaults (``session_epoch=-1``, ``rack_id=""``...).
+    """
+
     __slots__ = (
         "cluster_id",
         "forgotten_topics",
@@ -112,35 +118,34 @@ class FetchRequestView:
         "topics",
     )
 
-    def __init__(self, req: object, version: int) -> None:
-        r = req
+    def __init__(self, req: Any, version: int) -> None:
         if version >= 15:
-            self.replica_id: int = r.replica_state.replica_id  # type: ignore[attr-defined]
-            self.replica_epoch: int = r.replica_state.replica_epoch  # type: ignore[attr-defined]
+            self.replica_id: int = req.replica_state.replica_id
+            self.replica_epoch: int = req.replica_state.replica_epoch
         else:
-            self.replica_id = r.replica_id  # type: ignore[attr-defined]
+            self.replica_id = req.replica_id
             self.replica_epoch = -1
-        self.max_wait_ms: int = r.max_wait // _MS  # type: ignore[attr-defined]
-        self.min_bytes: int = r.min_bytes  # type: ignore[attr-defined]
-        self.max_bytes: int = r.max_bytes  # type: ignore[attr-defined]
-        self.isolation_level: int = r.isolation_level  # type: ignore[attr-defined]
-        self.session_id: int = getattr(r, "session_id", 0)
-        self.session_epoch: int = getattr(r, "session_epoch", -1)
-        self.rack_id: str = getattr(r, "rack_id", "")
-        self.cluster_id: str | None = getattr(r, "cluster_id", None)
+        self.max_wait_ms: int = req.max_wait // _MS
+        self.min_bytes: int = req.min_bytes
+        self.max_bytes: int = req.max_bytes
+        self.isolation_level: int = req.isolation_level
+        self.session_id: int = getattr(req, "session_id", 0)
+        self.session_epoch: int = getattr(req, "session_epoch", -1)
+        self.rack_id: str = getattr(req, "rack_id", "")
+        self.cluster_id: str | None = getattr(req, "cluster_id", None)
         by_id = version >= FIRST_TOPIC_ID
-        self.topics = [_topic(t, by_id) for t in r.topics]  # type: ignore[attr-defined]
+        self.topics = [_topic(t, by_id) for t in req.topics]
         self.forgotten_topics = [
             ForgottenTopicView(
                 None if by_id else f.topic,
                 (f.topic_id or ZERO_UUID) if by_id else None,
                 list(f.partitions),
             )
-            for f in getattr(r, "forgotten_topics_data", ())
+            for f in getattr(req, "forgotten_topics_data", ())
         ]
 
 
-def _topic(t: object, by_id: bool) -> FetchTopicView:
+def _topic(t: Any, by_id: bool) -> FetchTopicView:
     parts = [
         FetchPartitionView(
             p.partition,
@@ -150,11 +155,11 @@ def _topic(t: object, by_id: bool) -> FetchTopicView:
             getattr(p, "log_start_offset", -1),
             p.partition_max_bytes,
         )
-        for p in t.partitions  # type: ignore[attr-defined]
+        for p in t.partitions
     ]
     if by_id:
-        return FetchTopicView(None, t.topic_id or ZERO_UUID, parts)  # type: ignore[attr-defined]
-    return FetchTopicView(t.topic, None, parts)  # type: ignore[attr-defined]
+        return FetchTopicView(None, t.topic_id or ZERO_UUID, parts)
+    return FetchTopicView(t.topic, None, parts)
 
 
 def _check_version(version: int) -> None:
