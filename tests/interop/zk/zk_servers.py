@@ -1,0 +1,125 @@
+"""ZooKeeper-protocol servers for interop tests: ``odradek zk`` and Apache ZooKeeper 3.8.
+
+Both are started as real processes on a free loopback port from a generated zoo.cfg, with the
+same settings (short tick so session expiry is quick), and stopped by the PID they were given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from odradek.testing.process import free_port
+
+APACHE_CP = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+TICK = 500
+MIN_TIMEOUT = 1000
+
+
+def apache_available() -> bool:
+    return shutil.which("java") is not None and os.path.exists("/usr/share/java/zookeeper.jar")
+
+
+def four_letter(port: int, word: str, timeout: float = 2.0) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(word.encode())
+        out = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    return out.decode(errors="replace")
+
+
+class ZkProcess:
+    """One server process; ``kind`` is "odradek" or "apache"."""
+
+    def __init__(self, kind: str, base: Path, extra: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self.base = base
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.data = base / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.cfg = base / "zoo.cfg"
+        settings = {
+            "tickTime": str(TICK),
+            "dataDir": str(self.data),
+            "clientPort": str(self.port),
+            "clientPortAddress": "127.0.0.1",
+            "maxClientCnxns": "0",
+            "minSessionTimeout": str(MIN_TIMEOUT),
+            "maxSessionTimeout": "60000",
+            "4lw.commands.whitelist": "*",
+            "admin.enableServer": "true" if kind == "odradek" else "false",
+            "admin.serverPort": str(self.admin_port),
+            "admin.serverAddress": "127.0.0.1",
+            "autopurge.purgeInterval": "0",
+            **(extra or {}),
+        }
+        self.cfg.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def hosts(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        if self.kind == "odradek":
+            return [sys.executable, "-m", "odradek.cli", "zk", "--config", str(self.cfg)]
+        return [
+            "java",
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-Dzookeeper.admin.enableServer=false",
+            "-Dzookeeper.extendedTypesEnabled=true",
+            "-cp",
+            APACHE_CP,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            str(self.cfg),
+        ]
+
+    def start(self, timeout: float = 30.0) -> ZkProcess:
+        log = (self.base / "server.log").open("ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited: {self.log_text()[-2000:]}")
+            with contextlib.suppress(OSError):
+                if four_letter(self.port, "ruok", 0.5) == "imok":
+                    return self
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.kind} did not answer ruok on {self.port}")
+
+    def log_text(self) -> str:
+        path = self.base / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
