@@ -223,4 +223,3 @@ def _encode_partition(out: bytearray, version: int, flexible: bool, part: Partit
             out += b"\x01\x00\x09" + leader_tag(*leader)
         else:
             out += _EMPTY_TAGS
-
