@@ -102,13 +102,21 @@ def _wanted_source(kind: str, name: str) -> Any:
     )
 
 
+def source_of(entry: ConfigEntry) -> Any:
+    """The entry's ConfigSource (confluent-kafka reports some as plain ints)."""
+    try:
+        return ConfigSource(entry.source)
+    except ValueError:
+        return ConfigSource.UNKNOWN_CONFIG
+
+
 def format_entry(entry: ConfigEntry) -> str:
     """``name=value sensitive=false synonyms={SOURCE:name=value, ...}`` as kafka-configs prints."""
     value = "null" if entry.is_sensitive or entry.value is None else entry.value
     synonyms = []
     for syn in (entry.synonyms or {}).values():
         syn_value = "null" if entry.is_sensitive or syn.value is None else syn.value
-        synonyms.append(f"{syn.source.name}:{syn.name}={syn_value}")
+        synonyms.append(f"{source_of(syn).name}:{syn.name}={syn_value}")
     sensitive = "true" if entry.is_sensitive else "false"
     return f"{entry.name}={value} sensitive={sensitive} synonyms={{{', '.join(synonyms)}}}"
 
@@ -125,7 +133,7 @@ def describe(admin: AdminClient, kind: str, name: str, everything: bool, timeout
         raise ClientError(error_message(entries))
     wanted = _wanted_source(kind, name)
     shown = sorted(
-        (e for e in entries.values() if everything or e.source == wanted), key=lambda e: e.name
+        (e for e in entries.values() if everything or source_of(e) == wanted), key=lambda e: e.name
     )
     if kind == "brokers" and name == "":
         head = "All" if everything else "Default"

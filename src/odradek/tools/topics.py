@@ -145,7 +145,7 @@ def topic_configs(admin: AdminClient, names: Sequence[str], timeout: float) -> d
         items = [
             f"{e.name}={'' if e.value is None else e.value}"
             for e in entries.values()
-            if not e.is_default and e.source != ConfigSource.DEFAULT_CONFIG
+            if not e.is_default and e.source not in (ConfigSource.DEFAULT_CONFIG, 5)
         ]
         out[res.name] = ",".join(items)
     return out

@@ -61,7 +61,7 @@ def test_topics_requires_one_action(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_format_config_entry_with_synonyms() -> None:
     syn = ConfigEntry("retention.ms", "1000", source=ConfigSource.DYNAMIC_TOPIC_CONFIG)
-    default = ConfigEntry("log.retention.hours", "168", source=ConfigSource.DEFAULT_CONFIG)
+    default = ConfigEntry("log.retention.hours", "168", source=5)  # as librdkafka reports it
     entry = ConfigEntry(
         "retention.ms",
         "1000",
