@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import signal
+import struct
 import socket
 import subprocess
 import sys
@@ -123,3 +124,59 @@ class ZkProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+class RawClient:
+    """A minimal hand-rolled protocol client, to observe exact frame order and bad input."""
+
+    def __init__(self, port: int, timeout: float = 5.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def send_frame(self, payload: bytes) -> None:
+        self.sock.sendall(struct.pack(">i", len(payload)) + payload)
+
+    def recv_exact(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError("closed")
+            out += chunk
+        return out
+
+    def recv_frame(self) -> bytes:
+        (n,) = struct.unpack(">i", self.recv_exact(4))
+        return self.recv_exact(n)
+
+    def connect(self, timeout_ms: int = 10000) -> int:
+        self.send_frame(struct.pack(">iqiqi", 0, 0, timeout_ms, 0, 16) + bytes(16) + b"\0")
+        resp = self.recv_frame()
+        (_proto, _to, session_id) = struct.unpack_from(">iiq", resp)
+        return int(session_id)
+
+    def request(self, xid: int, op: int, body: bytes) -> None:
+        self.send_frame(struct.pack(">ii", xid, op) + body)
+
+    def reply(self) -> tuple[int, int, int, bytes]:
+        frame = self.recv_frame()
+        xid, zxid, err = struct.unpack_from(">iqi", frame)
+        return xid, zxid, err, frame[16:]
+
+    def closed(self, wait: float = 5.0) -> bool:
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except ConnectionError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def ustr(s: str) -> bytes:
+    raw = s.encode()
+    return struct.pack(">i", len(raw)) + raw
