@@ -31,6 +31,9 @@ def check_frames(fake: FakeBroker) -> set[tuple[int, int]]:
         buf = memoryview(body)
         hdr, off = decode_request_header(buf)
         assert (hdr.api_key, hdr.api_version) == (key, version)
+        # golden bytes: kio decodes the body and re-encodes it byte for byte
+        entity = kio_codec.decode_request(key, version, buf, off)
+        assert kio_codec.encode_request(entity) == body[off:]
         if key == 0:
             ours = produce.decode_produce_request(version, buf, off)
             theirs = kio_codec.decode_request(0, version, buf, off)
