@@ -4,6 +4,7 @@ and every frame they sent decodes identically with our codecs and with kio."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Iterator
 
 import aiokafka
@@ -120,3 +121,25 @@ def test_aiokafka(fake: FakeBroker) -> None:
     assert asyncio.run(run()) == [b"a0", b"a1", b"a2"]
     # aiokafka 0.14: classic (non-flexible) versions
     assert {(0, 7), (1, 11), (3, 5), (18, 0)} <= check_frames(fake)
+
+
+def test_kcat(fake: FakeBroker) -> None:
+    bootstrap = f"127.0.0.1:{fake.port}"
+    produced = subprocess.run(
+        ["kcat", "-P", "-b", bootstrap, "-t", TOPIC, "-p", "0"],
+        input=b"c0\nc1\nc2\n",
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert produced.returncode == 0, produced.stderr
+    consumed = subprocess.run(
+        ["kcat", "-C", "-b", bootstrap, "-t", TOPIC, "-p", "0", "-o", "0", "-c", "3"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert consumed.returncode == 0, consumed.stderr
+    assert consumed.stdout.split() == [b"c0", b"c1", b"c2"]
+    # kcat 1.7 on Debian's librdkafka 2.0: classic Produce/Fetch, Metadata v4
+    assert {(0, 7), (1, 11), (3, 4), (18, 3)} <= check_frames(fake)
