@@ -19,6 +19,7 @@ from odradek.protocol.fetch import (
     decode_fetch_request,
     encode_fetch_response,
 )
+from odradek.protocol.fetch_response import decode_fetch_response
 from odradek.protocol.primitives import DecodeError
 from odradek.protocol.tagged import NodeEndpoint
 
@@ -279,3 +280,77 @@ def test_truncated_request_raises_decode_error() -> None:
         for cut in range(len(raw)):
             with pytest.raises(DecodeError):
                 decode_fetch_request(version, memoryview(raw[:cut]), 0)
+
+
+def _norm_tag(value: tuple[int, int] | None, version: int) -> tuple[int, int] | None:
+    if version < 12 or value is None or tuple(value) == (-1, -1):
+        return None
+    return tuple(value)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@SETTINGS
+@given(
+    throttle=st.integers(0, 2**31 - 1),
+    error_code=codes,
+    session_id=i32,
+    topics=st.lists(
+        st.builds(FetchTopicResult, names, uuids, st.lists(partition_results(), max_size=3)),
+        max_size=3,
+    ),
+    eps=endpoints,
+)
+def test_response_decode_round_trip(
+    version: int,
+    throttle: int,
+    error_code: int,
+    session_id: int,
+    topics: list[FetchTopicResult],
+    eps: list[NodeEndpoint],
+) -> None:
+    raw = b"hd" + b"".join(
+        encode_fetch_response(version, throttle, error_code, session_id, topics, eps)
+    )
+    view = decode_fetch_response(version, memoryview(raw), 2)
+    assert view.throttle_time_ms == throttle
+    assert (view.error_code, view.session_id) == (
+        (error_code, session_id) if version >= 7 else (0, 0)
+    )
+    assert view.node_endpoints == (eps if version >= 16 else [])
+    assert len(view.topics) == len(topics)
+    for got_t, t in zip(view.topics, topics, strict=True):
+        if version >= 13:
+            assert (got_t.name, got_t.topic_id) == ("", t.topic_id)
+        else:
+            assert (got_t.name, got_t.topic_id) == (t.name, None)
+        for g, p in zip(got_t.partitions, t.partitions, strict=True):
+            assert (g.index, g.error_code, g.high_watermark, g.last_stable_offset) == (
+                p.index,
+                p.error_code,
+                p.high_watermark,
+                p.last_stable_offset,
+            )
+            assert g.log_start_offset == (p.log_start_offset if version >= 5 else -1)
+            assert g.aborted_transactions == (
+                None if p.aborted_transactions is None else list(p.aborted_transactions)
+            )
+            assert g.preferred_read_replica == (p.preferred_read_replica if version >= 11 else -1)
+            if p.records is None:
+                assert g.records is None
+            else:
+                assert g.records is not None and len(g.records) == 1
+                assert bytes(g.records[0]) == b"".join(p.records)
+                assert g.records[0].obj is raw  # zero copy
+            assert g.diverging_epoch == _norm_tag(p.diverging_epoch, version)
+            assert g.current_leader == _norm_tag(p.current_leader, version)
+            assert g.snapshot_id == _norm_tag(p.snapshot_id, version)
+
+
+@pytest.mark.parametrize("version", [4, 11, 12, 16])
+def test_truncated_response_raises_decode_error(version: int) -> None:
+    part = FetchPartitionResult(0, 0, 10, 10, 0, [(1, 2)], -1, [b"x" * 30], 30)
+    topic = FetchTopicResult("t", uuid.uuid4(), [part])
+    raw = b"".join(encode_fetch_response(version, 0, 0, 0, [topic]))
+    for cut in range(len(raw)):
+        with pytest.raises(DecodeError):
+            decode_fetch_response(version, memoryview(raw[:cut]), 0)
