@@ -23,6 +23,7 @@ from odradek.broker.topics import TopicService
 from odradek.common.clock import Clock, SystemClock
 from odradek.common.config import BrokerConfig, LogConfig
 from odradek.controller.metadata_store import FileTopicStore
+from odradek.coordinator.group.driver import GroupCoordinatorDriver
 from odradek.storage.log_manager import LogManager
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class Broker:
         self.services: list[Service] = []
         self.api_specs: list[ApiSpec] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.groups = GroupCoordinatorDriver(self)
+        self.add_service(self.groups)
 
     @property
     def cluster_id(self) -> str:

@@ -9,19 +9,32 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.handlers import (
     alter_configs,
     api_versions,
+    consumer_group_describe,
+    consumer_group_heartbeat,
     create_partitions,
     create_topics,
+    delete_groups,
     delete_records,
     delete_topics,
     describe_cluster,
     describe_configs,
+    describe_groups,
     describe_log_dirs,
     fetch,
+    find_coordinator,
+    heartbeat,
     incremental_alter_configs,
     init_producer_id,
+    join_group,
+    leave_group,
+    list_groups,
     list_offsets,
     metadata,
+    offset_commit,
+    offset_delete,
+    offset_fetch,
     produce,
+    sync_group,
 )
 
 CORE_SPECS: list[ApiSpec] = [
@@ -43,6 +56,23 @@ CORE_SPECS: list[ApiSpec] = [
 ]
 
 
+GROUP_SPECS: list[ApiSpec] = [
+    find_coordinator.SPEC,
+    join_group.SPEC,
+    sync_group.SPEC,
+    heartbeat.SPEC,
+    leave_group.SPEC,
+    offset_commit.SPEC,
+    offset_fetch.SPEC,
+    describe_groups.SPEC,
+    list_groups.SPEC,
+    delete_groups.SPEC,
+    offset_delete.SPEC,
+    consumer_group_heartbeat.SPEC,
+    consumer_group_describe.SPEC,
+]
+
+
 def all_specs() -> list[ApiSpec]:
     """Every API served; coordinator APIs join this list as their modules are added."""
-    return list(CORE_SPECS)
+    return list(CORE_SPECS) + list(GROUP_SPECS)
