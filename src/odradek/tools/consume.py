@@ -10,6 +10,7 @@ reports ``Processed a total of N messages`` on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import signal
 import sys
@@ -153,8 +154,10 @@ class Printer:
         self.json = args.format == "json"
         self.text = TextFormatter.from_properties(parse_pairs(args.property))
         self.out = out
+        self.count = 0
 
     def write(self, msg: Message) -> None:
+        self.count += 1
         rec = to_record(msg)
         if self.json:
             self.out.write(record_json(rec).encode() + b"\n")
@@ -162,17 +165,15 @@ class Printer:
             self.out.write(self.text.format(rec))
 
 
-def consume_loop(consumer: Consumer, args: argparse.Namespace, out: BinaryIO) -> int:
-    """Print records until a stop condition; returns how many were printed."""
-    printer = Printer(args, out)
+def consume_loop(consumer: Consumer, args: argparse.Namespace, printer: Printer) -> None:
+    """Print records until a stop condition (the printer counts them)."""
     stop: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     limit = args.max_messages
     idle_limit = None if args.timeout_ms is None else args.timeout_ms / 1000
-    count = 0
     last = time.monotonic()
-    while not stop and (limit is None or count < limit):
-        want = POLL_BATCH if limit is None else min(POLL_BATCH, limit - count)
+    while not stop and (limit is None or printer.count < limit):
+        want = POLL_BATCH if limit is None else min(POLL_BATCH, limit - printer.count)
         wait = (
             0.5
             if idle_limit is None
@@ -185,13 +186,11 @@ def consume_loop(consumer: Consumer, args: argparse.Namespace, out: BinaryIO) ->
                 _report_error(err)
                 continue
             printer.write(msg)
-            count += 1
         if messages:
-            out.flush()
+            printer.out.flush()
             last = time.monotonic()
         elif idle_limit is not None and time.monotonic() - last >= idle_limit:
             break
-    return count
 
 
 def _report_error(err: KafkaError) -> None:
@@ -203,20 +202,22 @@ def _report_error(err: KafkaError) -> None:
 
 
 def run(args: argparse.Namespace, out: BinaryIO) -> int:
+    printer = Printer(args, out)
     try:
         consumer = Consumer(consumer_config(args))
     except KafkaException as exc:
         raise ClientError(error_message(exc)) from exc
-    count = 0
     try:
         attach(consumer, args)
-        count = consume_loop(consumer, args, out)
+        consume_loop(consumer, args, printer)
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:  # reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except KafkaException as exc:
         raise ClientError(error_message(exc)) from exc
     finally:
-        print(f"Processed a total of {count} messages", file=sys.stderr)
+        print(f"Processed a total of {printer.count} messages", file=sys.stderr)
         consumer.close()
     return 0
 
