@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odradek.client.config import ClientError, client_config, parse_pairs, split_pairs
 from odradek.client.serde import ConsumedRecord, LineReader, TextFormatter, record_json
@@ -124,3 +126,30 @@ def test_client_config_merges_file_then_overrides(tmp_path: Path) -> None:
         client_config(None)
     with pytest.raises(ClientError, match="not found"):
         client_config("h:9", str(tmp_path / "missing"))
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_characters="\t\n,:", blacklist_categories=("Cs",)),
+    max_size=12,
+)
+
+
+@given(
+    key=_text,
+    value=_text,
+    headers=st.lists(st.tuples(_text.filter(bool), _text), min_size=1, max_size=4),
+)
+def test_consumer_output_is_producer_input(
+    key: str, value: str, headers: list[tuple[str, str]]
+) -> None:
+    """print.headers+print.key output parses back with parse.headers+parse.key.
+
+    (Records without headers print NO_HEADERS, which, as in Kafka, does not read back.)
+    """
+    hdrs = [(k, v.encode()) for k, v in headers]
+    rec = ConsumedRecord("t", 0, 0, 1, 0, key.encode(), value.encode(), hdrs)
+    line = TextFormatter(print_headers=True, print_key=True).format(rec)
+    reader = LineReader(parse_key=True, parse_headers=True)
+    got_key, got_value, got_headers = reader.parse(line.rstrip(b"\n"), 1)
+    assert (got_key, got_value) == (key.encode(), value.encode())
+    assert got_headers == hdrs
