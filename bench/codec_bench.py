@@ -23,6 +23,7 @@ from odradek.protocol.fetch import (
     decode_fetch_request,
     encode_fetch_response,
 )
+from odradek.protocol.fetch_response import decode_fetch_response
 from odradek.protocol.header import decode_request_header, encode_request_header
 from odradek.protocol.metadata import MetadataPartition, MetadataTopic, encode_metadata_response
 from odradek.protocol.produce import decode_produce_request
@@ -174,6 +175,17 @@ def bench_fetch_response(version: int) -> tuple[float, float]:
     return per_call_us(via_kio), per_call_us(ours)
 
 
+def bench_fetch_response_decode(version: int) -> tuple[float, float]:
+    chunk = memoryview(bytes(MB))
+    part = FetchPartitionResult(0, 0, 1000, 1000, 0, None, -1, [chunk], len(chunk))
+    topic = FetchTopicResult("bench", uuid.UUID(int=1), [part])
+    buf = memoryview(b"".join(encode_fetch_response(version, 0, 0, 0, [topic])))
+    return (
+        per_call_us(lambda: kio_codec.decode_response(1, version, buf, 0)),
+        per_call_us(lambda: decode_fetch_response(version, buf, 0)),
+    )
+
+
 def bench_fetch_request(version: int) -> tuple[float, float]:
     m = _mod(1, version, True)
     part = m.FetchPartition(partition=0, fetch_offset=100, partition_max_bytes=MB)
@@ -208,6 +220,13 @@ def main() -> None:
     for v in (11, 16):
         rows.append(
             (f"Fetch v{v} response encode, 1 partition, 1 MB records", *bench_fetch_response(v))
+        )
+    for v in (11, 16):
+        rows.append(
+            (
+                f"Fetch v{v} response decode, 1 partition, 1 MB records",
+                *bench_fetch_response_decode(v),
+            )
         )
     for v in (11, 16):
         rows.append(
