@@ -99,10 +99,10 @@ class ZkProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited: {self.log_text()[-2000:]}")
             with contextlib.suppress(OSError):
-                if four_letter(self.port, "ruok", 0.5) == "imok":
-                    return self
+                if "Mode:" in four_letter(self.port, "srvr", 0.5):
+                    return self  # serving (Apache answers ruok before it serves)
             time.sleep(0.1)
-        raise TimeoutError(f"{self.kind} did not answer ruok on {self.port}")
+        raise TimeoutError(f"{self.kind} did not answer srvr on {self.port}")
 
     def log_text(self) -> str:
         path = self.base / "server.log"
