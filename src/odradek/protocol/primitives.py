@@ -67,7 +67,7 @@ def read_int64(buf: memoryview, off: int) -> tuple[int, int]:
 
 
 def read_bool(buf: memoryview, off: int) -> tuple[bool, int]:
-    return buf[off] != 0, off + 1
+    return BOOL.unpack_from(buf, off)[0], off + 1
 
 
 def read_uvarint(buf: memoryview, off: int) -> tuple[int, int]:
@@ -201,8 +201,11 @@ def read_uuid(buf: memoryview, off: int) -> tuple[uuid.UUID, int]:
 
 def skip_tagged_fields(buf: memoryview, off: int) -> int:
     """Skip a tagged-field section, returning the offset after it."""
-    if buf[off] == 0:  # the common case: no tags
-        return off + 1
+    try:
+        if buf[off] == 0:  # the common case: no tags
+            return off + 1
+    except IndexError:
+        raise DecodeError("missing tagged fields") from None
     count, off = read_uvarint(buf, off)
     for _ in range(count):
         _tag, off = read_uvarint(buf, off)

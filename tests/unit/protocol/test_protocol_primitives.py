@@ -33,6 +33,8 @@ def test_known_varint_bytes() -> None:
         (p.read_array_len, b"\xff\xff\xff\xfe"),
         (p.read_tagged_fields, b"\x01\x00\x05ab"),
         (p.skip_tagged_fields, b"\x01\x00\x05ab"),
+        (p.skip_tagged_fields, b""),
+        (p.read_tagged_fields, b""),
     ],
 )
 def test_malformed_raises(reader: object, raw: bytes) -> None:
