@@ -155,7 +155,6 @@ def test_json_format(tool: Runner, make_topic: MakeTopic, topic_name: str) -> No
     assert objs[0]["topic"] == topic_name and objs[0]["timestampType"] == "CreateTime"
 
 
-@pytest.mark.xfail(reason="broker does not serve FindCoordinator/JoinGroup yet", strict=False)
 def test_group_commits_offsets(tool: Runner, make_topic: MakeTopic, topic_name: str) -> None:
     make_topic(topic_name, 2)
     body = "".join(f"m{i}\n" for i in range(6))
@@ -217,7 +216,7 @@ def test_read_committed_hides_aborted(
         {"bootstrap.servers": bootstrap, "transactional.id": topic_name, "log_level": 0}
     )
     try:
-        producer.init_transactions(20)
+        producer.init_transactions(10)
         for value, commit in (("kept-1", True), ("dropped", False), ("kept-2", True)):
             producer.begin_transaction()
             producer.produce(topic_name, value=value.encode())
