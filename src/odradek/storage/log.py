@@ -92,12 +92,19 @@ class Log(LogReadMixin):
         self.active.offset_index.resize(config.segment_index_bytes)
         self.active.time_index.resize(config.segment_index_bytes)
         self._leo = self.active.next_offset
-        self._log_start = min(max(log_start_offset, self._bases[0]), self._leo)
+        self._log_start = max(log_start_offset, self._bases[0])
         self._hw = self._leo
         self.recovery_point = self._leo if not clean_shutdown else min(recovery_point, self._leo)
         self.last_flush_ms = now
         self.auto_high_watermark = True
         self.epochs = LeaderEpochFileCache(dir)
+        if self._log_start > self._leo:
+            # recovery cut below the (durable) log start: nothing readable is left
+            self.load_report.append(
+                f"{dir.name}: log end {self._leo} below log start {self._log_start}; "
+                "restarting empty at the log start"
+            )
+            self.truncate_fully_and_start_at(self._log_start)
         self.epochs.truncate_from_end(self._leo)
         self.epochs.truncate_from_start(self._log_start)
 
