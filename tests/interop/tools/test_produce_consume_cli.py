@@ -207,7 +207,10 @@ def test_produce_errors_exit_non_zero(tool: Runner, make_topic: MakeTopic, topic
     assert "No key separator found on line number 1: 'nokey'" in bad_line.err
 
 
-@pytest.mark.xfail(reason="broker does not serve transactions yet (FindCoordinator)", strict=False)
+@pytest.mark.xfail(
+    reason="broker: transactional InitProducerId gives COORDINATOR_NOT_AVAILABLE",
+    strict=False,
+)
 def test_read_committed_hides_aborted(
     tool: Runner, make_topic: MakeTopic, topic_name: str, bootstrap: str
 ) -> None:

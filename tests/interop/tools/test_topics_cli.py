@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +61,16 @@ def test_describe_or_delete_missing_topic_fails(tool: Runner, topic_name: str) -
         assert result.code == 1
         assert f"Topic '{topic_name}' does not exist as expected" in result.err
     assert tool("topics", "--delete", "--topic", topic_name, "--if-exists").code == 0
+
+
+def test_command_config_file(tool: Runner, tmp_path: Path) -> None:
+    good = tmp_path / "client.properties"
+    good.write_text("# client settings\nclient.id=tools-test\nsocket.timeout.ms=10000\n")
+    assert tool("topics", "--list", "--command-config", str(good)).code == 0
+    bad = tmp_path / "bad.properties"
+    bad.write_text("no.such.property=1\n")
+    result = tool("topics", "--list", "--command-config", str(bad))
+    assert result.code == 1 and "no.such.property" in result.err
 
 
 def test_bad_arguments_exit_1(tool: Runner) -> None:
