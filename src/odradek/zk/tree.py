@@ -185,9 +185,13 @@ class DataTree:
 
     def _delete(self, type_: int, path: str, zxid: int) -> TxnResult:
         node = self.nodes.pop(path, None)
-        if node is None:
-            return TxnResult(type_, Err.NONODE, path)
         parent_path, name = parent_of(path)
+        if node is None:
+            # replayed over a fuzzy snapshot that missed the node: keep the parent's pzxid
+            parent = self.nodes.get(parent_path)
+            if parent is not None and zxid > parent.pzxid and path != "/":
+                parent.pzxid = zxid
+            return TxnResult(type_, Err.NONODE, path)
         parent = self.nodes[parent_path]
         parent.children.discard(name)
         if zxid > parent.pzxid:
