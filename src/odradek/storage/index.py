@@ -38,11 +38,17 @@ class _Index:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self._dirty = False
 
+    def _file(self) -> int:
+        """The file descriptor, reopened on demand (inactive segments close theirs)."""
+        if self._fd < 0:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._fd
+
     # -- loading -------------------------------------------------------------------------
     def load(self) -> None:
         """Read existing entries, dropping the zero tail of a preallocated file."""
-        size = os.fstat(self._fd).st_size
-        data = os.pread(self._fd, size, 0) if size else b""
+        size = os.fstat(self._file()).st_size
+        data = os.pread(self._file(), size, 0) if size else b""
         n = len(data) // self.ENTRY.size
         raw = [self.ENTRY.unpack_from(data, i * self.ENTRY.size) for i in range(n)]
         while raw and not any(raw[-1]):
@@ -77,7 +83,7 @@ class _Index:
 
     def _append(self, key: int, value: int) -> None:
         n = len(self.keys)
-        os.pwrite(self._fd, self._encode(key, value), n * self.ENTRY.size)
+        os.pwrite(self._file(), self._encode(key, value), n * self.ENTRY.size)
         self.keys.append(key)
         self.values.append(value)
         self._dirty = True
@@ -86,11 +92,11 @@ class _Index:
         """Keep the first ``n`` entries (the file keeps its allocated size, zero-filled)."""
         if n >= len(self.keys):
             return
-        size = os.fstat(self._fd).st_size
+        size = os.fstat(self._file()).st_size
         del self.keys[n:]
         del self.values[n:]
-        os.ftruncate(self._fd, n * self.ENTRY.size)
-        os.ftruncate(self._fd, max(size, n * self.ENTRY.size))
+        os.ftruncate(self._file(), n * self.ENTRY.size)
+        os.ftruncate(self._file(), max(size, n * self.ENTRY.size))
         self._dirty = True
 
     def reset(self) -> None:
@@ -99,20 +105,20 @@ class _Index:
     def resize(self, max_bytes: int) -> None:
         """Preallocate to ``max_bytes`` (rounded to whole entries) for an active segment."""
         self.max_entries = max(1, max_bytes // self.ENTRY.size)
-        os.ftruncate(self._fd, max(self.max_entries, len(self.keys)) * self.ENTRY.size)
+        os.ftruncate(self._file(), max(self.max_entries, len(self.keys)) * self.ENTRY.size)
 
     def trim(self) -> None:
         """Cut the file to its real entries (on roll and close)."""
-        os.ftruncate(self._fd, len(self.keys) * self.ENTRY.size)
+        os.ftruncate(self._file(), len(self.keys) * self.ENTRY.size)
 
     def flush(self) -> None:
         if self._dirty:
-            os.fsync(self._fd)
+            os.fsync(self._file())
             self._dirty = False
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
+            os.close(self._file())
             self._fd = -1
 
     def delete(self) -> None:

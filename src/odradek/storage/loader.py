@@ -114,4 +114,6 @@ def load_segments(
         segments.append(open_segment(dir, log_start_offset, config, now_ms))
     for seg in segments:
         seg.flush()
+    for seg in segments[:-1]:
+        seg.release_index_files()
     return segments, report

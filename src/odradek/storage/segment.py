@@ -290,6 +290,12 @@ class LogSegment:
         self.offset_index.trim()
         self.time_index.trim()
         self.flush()
+        self.release_index_files()
+
+    def release_index_files(self) -> None:
+        """Close the index fds of an inactive segment (entries stay in memory)."""
+        self.offset_index.release()
+        self.time_index.release()
 
     def flush(self) -> None:
         if self.unflushed:

@@ -148,6 +148,7 @@ def produce_stream(args: argparse.Namespace, stream: BinaryIO) -> int:
     except KafkaException as exc:
         raise ClientError(error_message(exc)) from exc
     report = DeliveryReport(args.topic)
+    every = 1 if stream.isatty() else 1000  # interactive: report errors line by line
     sent = 0
     for number, line in enumerate(_lines(stream), start=1):
         key, value, headers = reader.parse(line, number)
@@ -163,7 +164,8 @@ def produce_stream(args: argparse.Namespace, stream: BinaryIO) -> int:
             kwargs["partition"] = args.partition
         _send(producer, kwargs, report)
         sent += 1
-        producer.poll(0)
+        if sent % every == 0:
+            producer.poll(0)
         if args.sync:
             producer.flush(args.flush_timeout_ms / 1000)
     return _finish(producer, report, sent, args.flush_timeout_ms / 1000)
