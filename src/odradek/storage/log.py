@@ -36,8 +36,10 @@ from odradek.records.batch import (
 from odradek.storage.epoch import LeaderEpochFileCache
 from odradek.storage.loader import load_segments, open_segment
 from odradek.storage.log_read import LogReadMixin
+from odradek.storage.producer_state import BatchMetadata, ProducerAppend
 from odradek.storage.results import AppendInfo, FetchData
 from odradek.storage.segment import LogSegment
+from odradek.storage.txn_index import LogTransactions
 from odradek.storage.validate import validate_request
 
 __all__ = ["AppendInfo", "FetchData", "Log", "parse_dir_name"]
@@ -107,6 +109,8 @@ class Log(LogReadMixin):
             self.truncate_fully_and_start_at(self._log_start)
         self.epochs.truncate_from_end(self._leo)
         self.epochs.truncate_from_start(self._log_start)
+        self.txns = LogTransactions(dir)
+        self.txns.load(self._segments, self._log_start, self._leo)
 
     # -- properties ----------------------------------------------------------------------
     @property
@@ -120,6 +124,15 @@ class Log(LogReadMixin):
     @property
     def high_watermark(self) -> int:
         return self._hw
+
+    @property
+    def last_stable_offset(self) -> int:
+        """First offset of the oldest open transaction, else the high watermark."""
+        return self.txns.last_stable_offset(self._hw)
+
+    def aborted_transactions(self, fetch_offset: int, upper: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted transactions overlapping a fetch range."""
+        return self.txns.aborted.collect(fetch_offset, upper)
 
     @property
     def active(self) -> LogSegment:
@@ -146,13 +159,21 @@ class Log(LogReadMixin):
 
     # -- appends -------------------------------------------------------------------------
     def append_as_leader(
-        self, records: memoryview, now_ms: int, leader_epoch: int = 0
+        self, records: memoryview, now_ms: int, leader_epoch: int = 0, *, from_client: bool = True
     ) -> AppendInfo:
-        """Validate, assign offsets in place and append; raises KafkaError, writes nothing then."""
+        """Validate, assign offsets in place and append; raises KafkaError, writes nothing then.
+
+        Producer state is checked first (see ``producer_state``); a retried batch is answered
+        with its original offsets. ``from_client=False`` is the transaction coordinator
+        writing markers.
+        """
         view = _writable(records)
         batches = validate_request(view, self.config, leader=True)
         if not batches:
             return AppendInfo(-1, -1, -1, self._log_start, 0)
+        pending = self.txns.before_append(view, batches, self._leo, from_client)
+        if isinstance(pending, BatchMetadata):
+            return AppendInfo(pending.first_offset, pending.last_offset, -1, self._log_start, 0)
         append_time = self.config.message_timestamp_type == "LogAppendTime"
         first = offset = self._leo
         max_ts, offset_of_max, count = -1, first, 0
@@ -166,6 +187,8 @@ class Log(LogReadMixin):
             offset = last + 1
         end = batches[-1][0] + batches[-1][1].size
         self._append(view[:end], first, offset - 1, max_ts, offset_of_max, now_ms, count)
+        if pending is not None:
+            self.txns.after_append(pending, self.active.base_offset, self._leo)
         self.epochs.assign(leader_epoch, first)
         if self.auto_high_watermark:
             self._hw = self._leo
@@ -192,7 +215,10 @@ class Log(LogReadMixin):
         first = batches[0][1].base_offset
         end = batches[-1][0] + batches[-1][1].size
         now = self.clock.now_ms()
+        pending = self.txns.before_append(view, batches, first, False)
         self._append(view[:end], first, expected - 1, max_ts, offset_of_max, now, count)
+        if isinstance(pending, ProducerAppend):
+            self.txns.after_append(pending, self.active.base_offset, self._leo)
         for _pos, h in batches:
             self.epochs.assign(h.partition_leader_epoch, h.base_offset)
         return AppendInfo(first, expected - 1, -1, self._log_start, count)
@@ -257,6 +283,7 @@ class Log(LogReadMixin):
         seg.time_index.resize(self.config.segment_index_bytes)
         self._segments.append(seg)
         self._bases.append(base)
+        self.txns.on_roll(old.base_offset, base)
 
     def flush(self) -> None:
         """fsync every segment with unwritten data; the recovery point becomes the log end."""
@@ -284,6 +311,7 @@ class Log(LogReadMixin):
         self._hw = min(self._hw, self._leo)
         self.recovery_point = min(self.recovery_point, self._leo)
         self.epochs.truncate_from_end(self._leo)
+        self.txns.after_truncate(self._segments, self._log_start, self._leo)
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         """Delete all data; the log restarts empty at ``offset``."""
@@ -296,6 +324,9 @@ class Log(LogReadMixin):
         self._bases = [offset]
         self._leo = self._hw = self._log_start = self.recovery_point = offset
         self.epochs.clear()
+        if hasattr(self, "txns"):
+            self.txns.reset()
+            self.txns.producers.map_end_offset = offset
         self._log_start_changed()
 
     def delete_records_before(self, offset: int) -> int:
@@ -335,6 +366,7 @@ class Log(LogReadMixin):
 
             deleted += self._delete_leading(over)
         deleted += self._delete_leading(lambda seg, nxt: nxt is not None and nxt <= self._log_start)
+        self.txns.producers.remove_expired(now_ms)
         return deleted
 
     def _delete_leading(self, predicate: Callable[[LogSegment, int | None], bool]) -> int:
@@ -353,6 +385,8 @@ class Log(LogReadMixin):
                 self._hw = max(self._hw, new_start)
                 self.epochs.truncate_from_start(new_start)
                 self._log_start_changed()
+            self.txns.aborted.drop_below(self._bases[0])
+            self.txns.producers.delete_snapshots_before(self._bases[0])
         return n
 
     def _log_start_changed(self) -> None:
@@ -366,7 +400,8 @@ class Log(LogReadMixin):
             seg.index_interval_bytes = config.index_interval_bytes
 
     def close(self) -> None:
-        """Flush, trim the active indexes and close every file."""
+        """Flush, trim the active indexes and close every file; snapshot producer state."""
+        self.txns.on_close(self._leo)
         for seg in self._segments:
             seg.close()
         self.recovery_point = self._leo

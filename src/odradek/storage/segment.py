@@ -325,7 +325,8 @@ class LogSegment:
     def delete(self) -> None:
         """Remove the segment files (rename to ``.deleted`` first, as Kafka does)."""
         self.close_unclean()
-        for p in (self.log_path, self.offset_index.path, self.time_index.path):
+        txn_index = self.log_path.with_suffix(".txnindex")
+        for p in (self.log_path, self.offset_index.path, self.time_index.path, txn_index):
             gone = p.with_name(p.name + ".deleted")
             try:
                 os.rename(p, gone)
