@@ -112,14 +112,19 @@ class _Index:
         os.ftruncate(self._file(), len(self.keys) * self.ENTRY.size)
 
     def flush(self) -> None:
-        if self._dirty:
-            os.fsync(self._file())
+        if self._dirty and self._fd >= 0:
+            os.fsync(self._fd)
             self._dirty = False
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._file())
+            os.close(self._fd)
             self._fd = -1
+
+    def release(self) -> None:
+        """Close the fd of a flushed, inactive index; entries stay in memory."""
+        self.flush()
+        self.close()
 
     def delete(self) -> None:
         self.close()

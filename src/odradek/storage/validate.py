@@ -4,7 +4,9 @@ Per batch, header only plus one CRC32C over the bytes (no per-record work): magi
 (else UNSUPPORTED_FOR_MESSAGE_FORMAT), a sane length that fits the request and a matching CRC
 (else CORRUPT_MESSAGE), size within ``max.message.bytes`` (else MESSAGE_TOO_LARGE), at least
 one record and, for leader appends, ``lastOffsetDelta == recordsCount - 1`` (else
-INVALID_RECORD). Trailing bytes that do not form a whole batch are CORRUPT_MESSAGE. The whole
+INVALID_RECORD). On a compacted topic every record of a leader append needs a key (else
+INVALID_RECORD); that check decodes records, so it only runs when ``compact`` is in
+``cleanup.policy``. Trailing bytes that do not form a whole batch are CORRUPT_MESSAGE. The whole
 request is checked before anything is written.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from odradek.common.config import LogConfig
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.records.batch import BatchHeader, validate_batch
+from odradek.records.record import iter_records
 
 
 def validate_request(
@@ -36,6 +39,16 @@ def validate_request(
                 ErrorCode.INVALID_RECORD,
                 f"lastOffsetDelta {h.last_offset_delta} does not match {h.records_count} records",
             )
+        if leader and not h.is_control and "compact" in config.cleanup_policy:
+            _check_keys(view[pos : pos + h.size])
         out.append((pos, h))
         pos += h.size
     return out
+
+
+def _check_keys(batch: memoryview) -> None:
+    for rec in iter_records(batch):
+        if rec.key is None:
+            raise KafkaError(
+                ErrorCode.INVALID_RECORD, "Compacted topic cannot accept message without key"
+            )

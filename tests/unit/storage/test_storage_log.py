@@ -281,3 +281,29 @@ def test_clock_is_used_for_follower_roll(tmp_path: Path) -> None:
     log.append_as_follower(mv(batch(1, ts=-1, base_offset=1)))
     assert [s.base_offset for s in log.segments()] == [0, 1]
     assert read_header(joined(log, 1)).base_offset == 1
+
+
+def test_compacted_topic_requires_keys(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "c-0", LogConfig(cleanup_policy=("compact",)))
+    keyless = build_batch([SimpleRecord(b"k", b"v"), SimpleRecord(None, b"v")], codec=2)
+    with pytest.raises(KafkaError) as e:
+        log.append_as_leader(mv(keyless), now_ms=0)
+    assert e.value.code == ErrorCode.INVALID_RECORD
+    assert log.append_as_leader(mv(batch(2)), now_ms=0).last_offset == 1
+
+
+def test_inactive_segments_hold_one_fd(tmp_path: Path) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_fds()
+    log = open_log(tmp_path / "t-0", LogConfig(segment_bytes=len(batch(1))))
+    for _ in range(30):
+        log.append_as_leader(mv(batch(1)), now_ms=0)
+    assert len(log.segments()) == 30
+    assert open_fds() - before <= 30 + 2
+    assert headers(joined(log, 0))[-1] == (29, 29)
+    log.truncate_to(10)  # segment 9 becomes active again: its index files reopen
+    assert log.append_as_leader(mv(batch(1)), now_ms=0).first_offset == 10
+    log.close()
+    assert open_fds() == before
