@@ -221,9 +221,15 @@ class ZkServer:
 
     # -------------------------------------------------------------- timers
     async def _ticker(self) -> None:
-        interval = min(max(self.config.tick_time / 4000, 0.01), 1.0)
+        """Wake at the next session bucket deadline (like ZooKeeper's expirer thread), at
+        least every quarter tick for containers and TTL nodes."""
+        longest = min(max(self.config.tick_time / 4000, 0.01), 1.0)
         while True:
-            await asyncio.sleep(interval)
+            deadline = self.core.sessions.next_deadline()
+            wait = longest
+            if deadline is not None:
+                wait = min(longest, max(0.001, (deadline - now_ms() + 1) / 1000))
+            await asyncio.sleep(wait)
             self.core.tick(now_ms())
             self._after_core()
 

@@ -95,6 +95,9 @@ class SessionTracker:
                 if not bucket:
                     del self.buckets[s.expires_at]
 
+    def next_deadline(self) -> int | None:
+        return min(self.buckets) if self.buckets else None
+
     def expired(self, now: int) -> list[int]:
         """Sessions whose bucket is due; they are marked closing (the caller logs the close)."""
         due = sorted(t for t in self.buckets if t <= now)

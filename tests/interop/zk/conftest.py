@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from kazoo.client import KazooClient
-
 from zk_servers import ZkProcess, apache_available
 
 KINDS = [
@@ -23,7 +22,9 @@ KINDS = [
 
 
 @pytest.fixture(scope="module", params=KINDS)
-def zk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZkProcess]:
+def zk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ZkProcess]:
     """One server per kind shared by a test module."""
     proc = ZkProcess(request.param, tmp_path_factory.mktemp(f"zk-{request.param}")).start()
     yield proc

@@ -1,4 +1,4 @@
-"""kazoo against odradek zk and Apache ZooKeeper: CRUD, Stat fields, sequential, ephemeral, multi."""
+"""kazoo against odradek zk and Apache ZooKeeper: CRUD, Stats, sequential, ephemeral, multi."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.interop
 
 
 def test_root_and_reserved_nodes(client: KazooClient) -> None:
-    data, stat = client.get("/")
+    data, _stat = client.get("/")
     assert data == b""
     assert "zookeeper" in client.get_children("/")
     assert sorted(client.get_children("/zookeeper")) == ["config", "quota"]

@@ -32,7 +32,7 @@ def test_lock_is_exclusive(make_client) -> None:  # type: ignore[no-untyped-def]
     got = threading.Event()
 
     def wait_b() -> None:
-        if lock_b.acquire(timeout=10):  # noqa: SIM102
+        if lock_b.acquire(timeout=10):
             got.set()
 
     t = threading.Thread(target=wait_b)

@@ -109,7 +109,7 @@ def test_digest_acl(make_client) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NoAuthError):
         stranger.create("/acl/kid")
     assert stranger.exists("/acl") is not None
-    acls, stat = owner.get_acls("/acl")
+    acls, _stat = owner.get_acls("/acl")
     assert [(a.perms, a.id.scheme, a.id.id) for a in acls] == [(31, "digest", acl.id.id)]
     stranger.add_auth("digest", "alice:secret")
     assert stranger.get("/acl")[0] == b"private"

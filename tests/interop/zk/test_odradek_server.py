@@ -44,7 +44,8 @@ def test_flags_sigterm_and_restart(tmp_path: Path) -> None:
     (data / "myid").write_text("7\n")
     args = [sys.executable, "-m", "odradek.cli", "zk", "--port", str(port),
             "--address", "127.0.0.1", "--data-dir", str(data), "--tick-time", "200",
-            "--set", "admin.enableServer=false", "--set", "4lw.commands.whitelist=conf,srvr"]  # fmt: skip
+            "--set", "admin.enableServer=false",
+            "--set", "4lw.commands.whitelist=conf,srvr"]  # fmt: skip
     proc = subprocess.Popen(args, stderr=subprocess.PIPE)
     try:
         wait_for_port(port, None, 20)

@@ -10,8 +10,8 @@ import contextlib
 import os
 import shutil
 import signal
-import struct
 import socket
+import struct
 import subprocess
 import sys
 import time

@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from odradek.zk import database, snapshot
 from odradek.zk.codes import Op
-from odradek.zk.jute import Reader
+from odradek.zk.jute import Reader, Writer
 from odradek.zk.processor import Processor
 from odradek.zk.records import OPEN_ACL_UNSAFE, write_acls
-from odradek.zk.jute import Writer
 from odradek.zk.tree import DataTree
 from odradek.zk.txn import (
     CreateTxn,
@@ -30,9 +29,14 @@ from odradek.zk.txnlog import TxnLog, read_txns
 
 names = st.text("abc", min_size=1, max_size=3)
 records = st.one_of(
-    st.builds(CreateTxn, names.map(lambda n: "/" + n), st.binary(max_size=20),
-              st.just(OPEN_ACL_UNSAFE), st.integers(-(2**63), 2**63 - 1),
-              st.integers(-(2**31), 2**31 - 1)),  # fmt: skip
+    st.builds(
+        CreateTxn,
+        names.map(lambda n: "/" + n),
+        st.binary(max_size=20),
+        st.just(OPEN_ACL_UNSAFE),
+        st.integers(-(2**63), 2**63 - 1),
+        st.integers(-(2**31), 2**31 - 1),
+    ),
     st.builds(DeleteTxn, names),
     st.builds(SetDataTxn, names, st.binary(max_size=20), st.integers(0, 1000)),
     st.builds(ErrorTxn, st.integers(-200, 0)),

@@ -95,7 +95,7 @@ def test_errors_consume_a_zxid_and_reads_report_last_zxid() -> None:
     clock = ManualClock()
     core = make_core(clock)
     s = Session(core, 1, clock.now_ms())
-    xid, zxid1, err, _ = s.call(Op.CREATE, create_body("/x"), clock.now_ms())[0]
+    _xid, zxid1, err, _ = s.call(Op.CREATE, create_body("/x"), clock.now_ms())[0]
     assert err == 0
     _, zxid2, err, _ = s.call(Op.CREATE, create_body("/x"), clock.now_ms())[0]
     assert err == Err.NODEEXISTS and zxid2 == zxid1 + 1

@@ -10,7 +10,9 @@ from odradek.zk.records import OPEN_ACL_UNSAFE, write_acls
 
 
 def connect_frame(timeout: int = 4000, session_id: int = 0, passwd: bytes = bytes(16)) -> bytes:
-    return Writer().int(0).long(0).int(timeout).long(session_id).buffer(passwd).bool(False).getvalue()
+    return (
+        Writer().int(0).long(0).int(timeout).long(session_id).buffer(passwd).bool(False).getvalue()
+    )
 
 
 def req(xid: int, op: int, body: Writer | None = None) -> bytes:
