@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.records.batch import (
     HEADER_SIZE,
+    LOG_OVERHEAD,
     MAGIC_V2,
     MIN_BATCH_LENGTH,
     BatchHeader,
@@ -30,6 +32,8 @@ from odradek.storage.index import CorruptIndexError, OffsetIndex, TimeIndex
 log = logging.getLogger(__name__)
 
 SCAN_CHUNK = 16 * 1024
+_LEAD = struct.Struct(">qiib")  # baseOffset, batchLength, partitionLeaderEpoch, magic
+_I32 = struct.Struct(">i")
 
 
 def segment_name(base_offset: int) -> str:
@@ -177,26 +181,29 @@ class LogSegment:
         out: list[memoryview] = []
         pos = 0
         total = 0
-        while pos + HEADER_SIZE <= len(data):
-            h = read_header(view, pos)
-            if h.magic != MAGIC_V2 or h.batch_length < MIN_BATCH_LENGTH:
+        limit = len(data)
+        unpack_lead, unpack_delta = _LEAD.unpack_from, _I32.unpack_from
+        while pos + HEADER_SIZE <= limit:
+            base, length, _epoch, magic = unpack_lead(data, pos)
+            if magic != MAGIC_V2 or length < MIN_BATCH_LENGTH:
                 self.corrupt = True
                 log.error("%s: invalid batch at position %d", self.log_path, start_pos + pos)
                 raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"{self.log_path}: corrupt batch")
-            if max_offset is not None and h.last_offset >= max_offset:
+            if max_offset is not None and base + unpack_delta(data, pos + 23)[0] >= max_offset:
                 return out, total, False
-            if pos + h.size > len(data):
-                if out or not min_one or total + h.size <= max_bytes:
+            size = LOG_OVERHEAD + length
+            if pos + size > limit:
+                if out or not min_one or total + size <= max_bytes:
                     break
-                whole = self.pread(h.size, start_pos + pos)
-                if len(whole) < h.size:
+                whole = self.pread(size, start_pos + pos)
+                if len(whole) < size:
                     break
-                return [memoryview(whole)], h.size, start_pos + pos + h.size >= self.size
-            if total + h.size > max_bytes and (out or not min_one):
+                return [memoryview(whole)], size, start_pos + pos + size >= self.size
+            if total + size > max_bytes and (out or not min_one):
                 return out, total, False
-            out.append(view[pos : pos + h.size])
-            total += h.size
-            pos += h.size
+            out.append(view[pos : pos + size])
+            total += size
+            pos += size
         return out, total, start_pos + pos >= self.size
 
     def read_batch(self, pos: int, size: int) -> bytes:
