@@ -403,7 +403,7 @@ def describe(st: GroupShardState, group_id: str) -> ConsumerGroupDescription:
     return ConsumerGroupDescription(
         group_id,
         ErrorCode.NONE,
-        g.state.value.replace("Assigning", "Assigning"),
+        g.state.value,
         g.group_epoch,
         g.assignment_epoch,
         assignors[0] if assignors else st.config.consumer_assignors[0],

@@ -24,20 +24,11 @@ from odradek.common.errors import ErrorCode, KafkaError
 from odradek.coordinator.group.config import GroupConfig
 from odradek.coordinator.group.service import GroupCoordinator
 from odradek.coordinator.log_partition import LogPartition
-from odradek.storage.log import Log
 
 log = logging.getLogger(__name__)
 
 OFFSETS_TOPIC = "__consumer_offsets"
 _MAX_SLEEP_S = 0.5
-
-
-class _TopicInfo(Protocol):
-    @property
-    def topic_id(self) -> uuid.UUID: ...
-
-    @property
-    def partitions(self) -> int: ...
 
 
 class _Topics(Protocol):
@@ -51,10 +42,6 @@ class _Topics(Protocol):
         configs: dict[str, str] | None = None,
         validate_only: bool = False,
     ) -> Any: ...
-
-
-class _Logs(Protocol):
-    def get_log(self, topic: str, partition: int) -> Log | None: ...
 
 
 class BrokerServices(Protocol):

@@ -11,7 +11,6 @@ rebalance and retention deadlines.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Protocol
 
 from odradek.common.clock import Clock
 from odradek.common.errors import ErrorCode, KafkaError
@@ -44,25 +43,23 @@ __all__ = ["GroupCoordinator", "TopicsView"]
 
 
 class _NoTopics:
+    """No topics at all: KIP-848 members then get empty assignments."""
+
     def topic_id(self, name: str) -> None:
         return None
 
     def partition_count(self, name: str) -> int:
         return 0
 
-    def topic_name(self, topic_id: object) -> None:
-        return None
-
-
-class _Shard(Protocol):
-    pass
+    def topic_names(self) -> list[str]:
+        return []
 
 
 class GroupCoordinator:
     def __init__(self, config: GroupConfig, clock: Clock, topics: TopicsView | None = None) -> None:
         self.config = config
         self.clock = clock
-        self.topics: TopicsView = topics if topics is not None else _NoTopics()  # type: ignore[assignment]
+        self.topics: TopicsView = topics if topics is not None else _NoTopics()
         self._shards: dict[int, tuple[CoordinatorShard, GroupShardState]] = {}
 
     # ------------------------------------------------------------------ partitions
