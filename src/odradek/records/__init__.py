@@ -1,3 +1,6 @@
 """Record batches (magic v2): zero-copy header views, batch building, compression codecs.
 
-Pure functions over bytes; no I/O."""
+``batch`` (61-byte header over a memoryview, CRC32C, in-place offset/epoch/timestamp rewrites),
+``record`` (varints, decoding records for tools, compaction and tests), ``compression``
+(gzip/snappy/lz4/zstd via cramjam), ``builder`` (v2 batches from records).
+Pure functions over bytes; no I/O, nothing imported from above ``common``."""

@@ -1,3 +1,13 @@
 """Kafka's on-disk log: LogSegment (.log/.index/.timeindex), Log, recovery, retention, LogManager.
 
-The file layer is the only place that touches the disk; everything above talks to Log."""
+Modules: ``index`` (OffsetIndex, TimeIndex), ``segment`` (LogSegment), ``recovery`` (validate a
+segment and cut an invalid tail), ``loader`` (open a partition dir, clean vs unclean start),
+``validate`` (checks of a produce request's batches), ``log`` + ``log_read`` (Log: append,
+read, roll, truncate, DeleteRecords, retention, ListOffsets), ``epoch`` (leader epoch cache),
+``checkpoint`` (Kafka's text checkpoint files), ``log_manager`` (all logs of the data dirs),
+``results`` (AppendInfo, FetchData); producer state and the transaction index live in
+``producer_state`` and ``txn_index``.
+
+The file layer is the only place that touches the disk; everything above talks to Log and
+LogManager. Records stay opaque here: nothing on the produce or fetch path decodes records.
+"""
