@@ -78,6 +78,15 @@ class ClientConnection(asyncio.BufferedProtocol):
         if frames:
             self.server.frames(self, frames)
 
+    def pause_writing(self) -> None:
+        """The client does not read its replies: stop reading its requests meanwhile."""
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
     def write(self, chunks: list[bytes]) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.sent += len(chunks)

@@ -123,7 +123,8 @@ class ZkCore:
 
     def _connect(self, conn: Conn, r: Reader, now: int) -> None:
         _proto, last_zxid, timeout, sid, passwd = r.int(), r.long(), r.int(), r.long(), r.buffer()
-        read_only = r.bool() if r.remaining() else False
+        if r.remaining():
+            r.bool()  # readOnly: optional in old clients
         if last_zxid > self.tree.last_zxid:
             self._close(conn.id)  # the client has seen a newer state: try another server
             return
@@ -150,12 +151,9 @@ class ZkCore:
                 self._close(old)
         conn.session_id, conn.timeout = sid, timeout
         self.session_conn[sid] = conn.id
-        self._send(
-            conn.id,
-            replies.connect_response(
-                timeout, sid, self.sessions.password(sid), read_only and False
-            ),
-        )
+        # a client asking for read-only mode gets a read-write session: we are never read-only
+        passwd = self.sessions.password(sid)
+        self._send(conn.id, replies.connect_response(timeout, sid, passwd, False))
 
     def _request(self, conn: Conn, r: Reader, now: int) -> None:
         xid, op = r.int(), r.int()
@@ -180,8 +178,8 @@ class ZkCore:
             self._close(conn.id)
 
     def _write(self, conn: Conn, xid: int, op: int, r: Reader, now: int) -> None:
-        if op == Op.CREATE_SESSION:
-            raise JuteError("createSession is not a client request")
+        if op in (Op.CREATE_SESSION, Op.DELETE_CONTAINER):
+            raise JuteError(f"{Op(op).name} is not a client request")
         conn.last_cxid = xid
         txn = self.processor.prep(op, r, conn.session_id, xid, self._next_zxid(), now, conn.auth)
         result = self.commit(txn)

@@ -46,6 +46,7 @@ class ZkServer:
         self.flush_scheduled = False
         self.txns_since_snap = 0
         self.snapshotting = False
+        self.closed = False
         self.fsync_pool = ThreadPoolExecutor(1, thread_name_prefix="zk-fsync")
         self.server: asyncio.Server | None = None
         self.tasks: list[asyncio.Task[None]] = []
@@ -86,9 +87,10 @@ class ZkServer:
             t.cancel()
         for conn in list(self.conns.values()):
             conn.abort()
+        self.fsync_pool.shutdown(wait=True)  # let an fsync in flight finish on an open fd
+        self.closed = True
         self._flush_now()
         self.txnlog.close()
-        self.fsync_pool.shutdown(wait=True)
         self.stopped.set()
 
     def _new_protocol(self) -> ClientConnection:
@@ -181,6 +183,8 @@ class ZkServer:
         fut.add_done_callback(self._synced)
 
     def _synced(self, fut: asyncio.Future[None] | None) -> None:
+        if self.closed:
+            return
         if fut is not None and fut.exception() is not None:
             self.log.critical("fsync of the txn log failed: %s; stopping", fut.exception())
             os._exit(3)

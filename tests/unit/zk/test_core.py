@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from zk_wire import Session, create_body, drain, parse, path_watch, req
+from zk_wire import Session, connect_frame, create_body, drain, parse, path_watch, req
 
 from odradek.common.clock import ManualClock
 from odradek.zk.codes import CreateMode, Err, EventType, Op
 from odradek.zk.core import CoreConfig, ZkCore
-from odradek.zk.jute import Writer
+from odradek.zk.jute import Reader, Writer
 from odradek.zk.tree import DataTree
 
 
@@ -63,19 +63,27 @@ def test_reconnect_with_password_and_rejection_with_wrong_one() -> None:
     core = make_core(clock)
     s = Session(core, 1, clock.now_ms())
     core.lost(1)
-    from zk_wire import connect_frame
-
     core.open(2, "127.0.0.1")
     core.frame(2, connect_frame(4000, s.session_id, s.passwd or b""), clock.now_ms())
-    out = drain(core)
-    r = parse(b"\0\0\0\0" + (out[0][1] or b"")[4:])[3]  # connect response has no header
-    assert out[0][1] is not None and s.session_id.to_bytes(8, "big", signed=True) in out[0][1]
-    assert r is not None
+    (conn, frame), *rest = drain(core)
+    r = Reader(frame or b"", 4)
+    assert (conn, r.int(), r.int(), r.long(), r.buffer()) == (2, 0, 4000, s.session_id, s.passwd)
+    assert rest == []
     core.open(3, "127.0.0.1")
     core.frame(3, connect_frame(4000, s.session_id, b"x" * 16), clock.now_ms())
     out = drain(core)
     assert out[-1] == (3, None)  # closed
-    assert bytes(8) in (out[0][1] or b"")  # session id 0: expired for the client
+    r = Reader(out[0][1] or b"", 4)
+    assert (r.int(), r.int(), r.long()) == (0, 0, 0)  # timeout 0, session 0: expired
+
+
+def test_client_ahead_of_the_server_is_refused() -> None:
+    clock = ManualClock()
+    core = make_core(clock)
+    core.open(1, "127.0.0.1")
+    w = Writer().int(0).long(10**6).int(4000).long(0).buffer(bytes(16)).bool(False)
+    core.frame(1, w.getvalue(), clock.now_ms())
+    assert drain(core) == [(1, None)]
 
 
 def test_close_session_deletes_ephemerals_and_closes() -> None:
