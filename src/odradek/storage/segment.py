@@ -12,6 +12,7 @@ index entries point at batch starts. ``recover`` re-establishes all of them from
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
@@ -76,22 +77,35 @@ class LogSegment:
     def append(
         self, data: memoryview, last_offset: int, max_timestamp: int, offset_of_max_ts: int
     ) -> None:
-        """Append whole batches (already validated, offsets assigned) at the end of the file."""
+        """Append whole batches (already validated, offsets assigned) at the end of the file.
+
+        An I/O error cuts the file back to its previous end and raises
+        KafkaError(KAFKA_STORAGE_ERROR); indexes are only updated after a complete write.
+        """
         pos = self.size
+        self._write_at(data, pos)
         if pos == 0:
             self.first_batch_timestamp = int(read_header(data, 0).max_timestamp)
         if max_timestamp > self.max_timestamp:
             self.max_timestamp = max_timestamp
             self.offset_of_max_timestamp = offset_of_max_ts
         self._maybe_index(pos, last_offset)
-        n = len(data)
-        written = 0
-        while written < n:
-            written += os.pwrite(self._fd, data[written:], pos + written)
-        self.size = pos + n
-        self.bytes_since_last_index += n
+        self.size = pos + len(data)
+        self.bytes_since_last_index += len(data)
         self.next_offset = last_offset + 1
         self.unflushed = True
+
+    def _write_at(self, data: memoryview, pos: int) -> None:
+        n = len(data)
+        written = 0
+        try:
+            while written < n:
+                written += os.pwrite(self._fd, data[written:], pos + written)
+        except OSError as exc:
+            log.error("%s: write failed at %d: %s", self.log_path, pos, exc)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, pos)
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"{self.log_path}: {exc}") from exc
 
     def _maybe_index(self, pos: int, last_offset: int) -> None:
         """Kafka's rule: index an append once more than index.interval.bytes went unindexed."""

@@ -111,3 +111,22 @@ def test_damaged_header_raises_storage_error(tmp_path: Path) -> None:
     assert e.value.code == ErrorCode.KAFKA_STORAGE_ERROR
     with pytest.raises(KafkaError):
         seg.read(0, 1 << 20, None, True)
+
+
+def test_write_error_is_storage_error_and_leaves_segment_intact(tmp_path: Path) -> None:
+    import os
+
+    seg = segment(tmp_path)
+    fill(seg, 2)
+    good_fd = seg._fd
+    seg._fd = os.open(seg.log_path, os.O_RDONLY)  # every pwrite now fails
+    raw = bytearray(batch(1, base_offset=102))
+    with pytest.raises(KafkaError) as e:
+        seg.append(memoryview(raw), 102, 5_000, 102)
+    assert e.value.code == ErrorCode.KAFKA_STORAGE_ERROR
+    os.close(seg._fd)
+    seg._fd = good_fd
+    assert (seg.size, seg.next_offset, seg.max_timestamp) == (2 * SIZE, 102, 1_010)
+    assert seg.log_path.stat().st_size == 2 * SIZE
+    fill(seg, 1)
+    assert seg.next_offset == 103
