@@ -18,7 +18,11 @@ from odradek.storage.log import Log
 def data(pid: int, epoch: int, seq: int, n: int = 1, txn: bool = False) -> memoryview:
     recs = [SimpleRecord(b"k", f"v{seq + i}".encode()) for i in range(n)]
     raw = build_batch(
-        recs, timestamp=1000, producer_id=pid, producer_epoch=epoch, base_sequence=seq,
+        recs,
+        timestamp=1000,
+        producer_id=pid,
+        producer_epoch=epoch,
+        base_sequence=seq,
         transactional=txn,
     )
     return memoryview(bytearray(raw))
@@ -28,8 +32,12 @@ def marker(pid: int, epoch: int, commit: bool, coordinator_epoch: int = 0) -> me
     key = struct.pack(">hh", 0, 1 if commit else 0)
     value = struct.pack(">hi", 0, coordinator_epoch)
     raw = build_batch(
-        [SimpleRecord(key, value)], timestamp=1000, producer_id=pid, producer_epoch=epoch,
-        transactional=True, control=True,
+        [SimpleRecord(key, value)],
+        timestamp=1000,
+        producer_id=pid,
+        producer_epoch=epoch,
+        transactional=True,
+        control=True,
     )
     return memoryview(bytearray(raw))
 
@@ -173,7 +181,10 @@ def test_truncation_rewinds_producer_state(tmp_path: Path) -> None:
     lg.append_as_leader(data(7, 0, 1), 0)
     lg.truncate_to(1)
     assert lg.append_as_leader(data(7, 0, 1), 0).first_offset == 1
-    assert [h.base_offset for _p, h in iter_batches(b"".join(bytes(b) for b in lg.read(0, 10**6).buffers))] == [0, 1]
+    assert [
+        h.base_offset
+        for _p, h in iter_batches(b"".join(bytes(b) for b in lg.read(0, 10**6).buffers))
+    ] == [0, 1]
 
 
 def test_idle_producers_expire(tmp_path: Path) -> None:

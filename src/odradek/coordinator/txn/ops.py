@@ -67,9 +67,7 @@ def init_producer_id(
     m = st.txns.get(txn_id)
     if m is None:
         pid = new_producer_id()
-        return InitOutcome(
-            E.NONE, pid, 0, (_record(txn_id, _idle_value(pid, 0, timeout_ms, now)),)
-        )
+        return InitOutcome(E.NONE, pid, 0, (_record(txn_id, _idle_value(pid, 0, timeout_ms, now)),))
     exp_pid, exp_epoch = expected
     if m.state in PREPARING or m.state in (S.DEAD, S.PREPARE_EPOCH_FENCE):
         return InitOutcome(E.CONCURRENT_TRANSACTIONS)
@@ -87,8 +85,9 @@ def init_producer_id(
             state=S.PREPARE_ABORT,
             last_update_ms=now,
         )
-        return InitOutcome(E.CONCURRENT_TRANSACTIONS, records=(_record(txn_id, value),),
-                           complete=True)
+        return InitOutcome(
+            E.CONCURRENT_TRANSACTIONS, records=(_record(txn_id, value),), complete=True
+        )
     if exp_pid != NO_PRODUCER_ID and exp_pid == m.last_producer_id != m.producer_id:
         return InitOutcome(E.NONE, m.producer_id, m.epoch)  # retry of a rotation
     if exp_pid != NO_PRODUCER_ID and m.epoch != NO_EPOCH and exp_epoch != m.epoch:
@@ -178,11 +177,11 @@ def complete(m: TxnMetadata, now: int) -> Record:
     )
 
 
-def abort_timed_out(st: TxnShardState, now: int) -> list[tuple[str, Record]]:
-    """Fence and abort every Ongoing transaction past its timeout."""
+def abort_timed_out(st: TxnShardState, candidates: list[str], now: int) -> list[tuple[str, Record]]:
+    """Fence-and-abort records for the ``candidates`` Ongoing past their timeout."""
     out = []
-    for key in st.timers.due(now):
-        m = st.txns.get(str(key))
+    for txn_id in candidates:
+        m = st.txns.get(txn_id)
         if m is None or m.state != S.ONGOING or m.start_ms + m.timeout_ms > now:
             continue
         value = m.value(
