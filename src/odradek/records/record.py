@@ -93,16 +93,25 @@ def decode_record(buf: bytes, pos: int, h: BatchHeader) -> tuple[Record, int]:
     return Record(h.base_offset + off_delta, ts, key, value, tuple(headers)), end
 
 
+def _header(batch: bytes | memoryview) -> BatchHeader:
+    if len(batch) < HEADER_SIZE:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch shorter than its header")
+    h = read_header(batch, 0)
+    if h.size > len(batch) or h.batch_length < HEADER_SIZE - 12:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch length does not fit")
+    return h
+
+
 def records_section(batch: bytes | memoryview) -> bytes:
     """The decompressed records section of one whole batch."""
-    h = read_header(batch, 0)
+    h = _header(batch)
     body = memoryview(batch)[HEADER_SIZE : h.size]
     return decompress(h.compression, body)
 
 
 def iter_records(batch: bytes | memoryview) -> Iterator[Record]:
     """Decode every record of one whole batch (header included), decompressing first."""
-    h = read_header(batch, 0)
+    h = _header(batch)
     data = records_section(batch)
     pos = 0
     for _ in range(h.records_count):
