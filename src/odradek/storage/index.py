@@ -49,16 +49,12 @@ class _Index:
         """Read existing entries, dropping the zero tail of a preallocated file."""
         size = os.fstat(self._file()).st_size
         data = os.pread(self._file(), size, 0) if size else b""
-        n = len(data) // self.ENTRY.size
-        raw = [self.ENTRY.unpack_from(data, i * self.ENTRY.size) for i in range(n)]
-        while raw and not any(raw[-1]):
-            raw.pop()
-        self.keys = []
-        self.values = []
-        for entry in raw:
-            k, v = self._decode(entry)
-            self.keys.append(k)
-            self.values.append(v)
+        esize = self.ENTRY.size
+        used = len(data.rstrip(b"\x00"))
+        n = min(len(data) // esize, -(-used // esize))
+        pairs = [self._decode(e) for e in self.ENTRY.iter_unpack(data[: n * esize])]
+        self.keys = [k for k, _ in pairs]
+        self.values = [v for _, v in pairs]
         self.sanity_check()
 
     def _decode(self, entry: tuple[int, int]) -> tuple[int, int]:
@@ -100,7 +96,13 @@ class _Index:
         self._dirty = True
 
     def reset(self) -> None:
-        self.truncate_entries(0)
+        """Drop every entry, in memory and on disk (also stale ones never loaded)."""
+        size = os.fstat(self._file()).st_size
+        self.keys = []
+        self.values = []
+        os.ftruncate(self._file(), 0)
+        os.ftruncate(self._file(), size)
+        self._dirty = True
 
     def resize(self, max_bytes: int) -> None:
         """Preallocate to ``max_bytes`` (rounded to whole entries) for an active segment."""
