@@ -5,17 +5,22 @@ Semantics (Kafka's ``DelayedFetch`` and KIP-74): each partition returns at most
 first non-empty partition is always returned whole so a consumer can make progress. The request
 waits in the purgatory until ``min_bytes`` are available or ``max_wait_ms`` passes; appends wake it.
 Reads stop at the high watermark (read_uncommitted) or the last stable offset (read_committed).
+Fetch sessions (KIP-227) decide which partitions are read and which are answered; see
+:mod:`odradek.broker.fetch_sessions`.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from odradek.broker.api import ApiSpec, BodyBuffers, RawResult
 from odradek.broker.context import RequestContext
+from odradek.broker.fetch_sessions import CachedPartition, SessionDecision
 from odradek.broker.handlers.base import error_of
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.protocol.fetch import (
+    FIRST_TOPIC_ID,
     FetchPartitionResult,
     FetchRequestView,
     FetchTopicResult,
@@ -26,6 +31,81 @@ from odradek.protocol.fetch import (
 _ZERO = uuid.UUID(int=0)
 
 
+@dataclass(slots=True)
+class _Target:
+    key: tuple[str, int]
+    name: str | None  # None: unknown topic id
+    topic_id: uuid.UUID | None
+    partition: int
+    fetch_offset: int
+    max_bytes: int
+
+
+def _resolve(ctx: RequestContext, name: str | None, topic_id: uuid.UUID | None) -> str | None:
+    if name is not None:
+        return name
+    info = ctx.broker.topics.by_id(topic_id or _ZERO)
+    return info.name if info is not None else None
+
+
+def _key(name: str | None, topic_id: uuid.UUID | None) -> str:
+    return name if name is not None else str(topic_id)
+
+
+def _request_targets(ctx: RequestContext, req: FetchRequestView) -> list[_Target]:
+    out = []
+    for t in req.topics:
+        name = _resolve(ctx, t.name, t.topic_id)
+        k = _key(t.name, t.topic_id)
+        for p in t.partitions:
+            out.append(
+                _Target(
+                    (k, p.partition),
+                    name,
+                    t.topic_id,
+                    p.partition,
+                    p.fetch_offset,
+                    p.partition_max_bytes,
+                )
+            )
+    return out
+
+
+def _plan(ctx: RequestContext, req: FetchRequestView, d: SessionDecision) -> list[_Target]:
+    """The partitions to read: the request's, or (incremental) the session's after updates."""
+    targets = _request_targets(ctx, req)
+    session = d.session
+    if session is None:
+        return targets
+    if not d.incremental:
+        session.partitions.clear()
+    for t in targets:
+        cached = session.partitions.get(t.key)
+        if cached is None:
+            session.partitions[t.key] = CachedPartition(t.fetch_offset, t.max_bytes)
+        else:
+            cached.fetch_offset, cached.max_bytes = t.fetch_offset, t.max_bytes
+    for f in req.forgotten_topics:
+        k = _key(f.name, f.topic_id)
+        for p in f.partitions:
+            session.partitions.pop((k, p), None)
+    if not d.incremental:
+        return targets
+    out = []
+    for (k, p), cached in session.partitions.items():
+        topic_id = _uuid_or_none(k) if ctx.api_version >= FIRST_TOPIC_ID else None
+        name = k if topic_id is None else _resolve(ctx, None, topic_id)
+        out.append(_Target((k, p), name, topic_id, p, cached.fetch_offset, cached.max_bytes))
+    return out
+
+
+def _uuid_or_none(k: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(k)
+    except ValueError:
+        return None
+
+
 class _Budget:
     __slots__ = ("left", "size")
 
@@ -34,21 +114,23 @@ class _Budget:
         self.size = 0
 
 
-def _read_partition(
-    ctx: RequestContext, topic: str, p: object, budget: _Budget, committed: bool
+def _read_one(
+    ctx: RequestContext, t: _Target, budget: _Budget, committed: bool
 ) -> FetchPartitionResult:
-    index: int = p.partition  # type: ignore[attr-defined]
+    if t.name is None:
+        return FetchPartitionResult(
+            t.partition, int(ErrorCode.UNKNOWN_TOPIC_ID), -1, -1, -1, None, -1, None, 0
+        )
     try:
-        lg = ctx.broker.replicas.log_for(topic, index)
-        limit = min(p.partition_max_bytes, budget.left)  # type: ignore[attr-defined]
-        hw = lg.high_watermark
-        data = lg.read(p.fetch_offset, max(limit, 0), hw, budget.size == 0)  # type: ignore[attr-defined]
+        lg = ctx.broker.replicas.log_for(t.name, t.partition)
+        limit = max(min(t.max_bytes, budget.left), 0)
+        data = lg.read(t.fetch_offset, limit, lg.high_watermark, budget.size == 0)
     except KafkaError as exc:
-        return FetchPartitionResult(index, error_of(exc)[0], -1, -1, -1, None, -1, None, 0)
+        return FetchPartitionResult(t.partition, error_of(exc)[0], -1, -1, -1, None, -1, None, 0)
     budget.left -= data.size
     budget.size += data.size
     return FetchPartitionResult(
-        index,
+        t.partition,
         0,
         data.high_watermark,
         data.high_watermark,
@@ -61,74 +143,85 @@ def _read_partition(
 
 
 def _read_all(
-    ctx: RequestContext, req: FetchRequestView, names: list[str | None]
-) -> tuple[list[FetchTopicResult], int]:
+    ctx: RequestContext, req: FetchRequestView, targets: list[_Target]
+) -> tuple[list[tuple[_Target, FetchPartitionResult]], int]:
     budget = _Budget(req.max_bytes)
     committed = req.isolation_level == 1
-    results = []
-    for topic, name in zip(req.topics, names, strict=True):
-        if name is None:
-            parts = [
-                FetchPartitionResult(
-                    p.partition, int(ErrorCode.UNKNOWN_TOPIC_ID), -1, -1, -1, None, -1, None, 0
-                )
-                for p in topic.partitions
-            ]
-        else:
-            parts = [_read_partition(ctx, name, p, budget, committed) for p in topic.partitions]
-        results.append(FetchTopicResult(name or "", topic.topic_id, parts))
-    return results, budget.size
+    return [(t, _read_one(ctx, t, budget, committed)) for t in targets], budget.size
 
 
-def _resolve_names(ctx: RequestContext, req: FetchRequestView) -> list[str | None]:
-    names: list[str | None] = []
-    for t in req.topics:
-        if t.name is not None:
-            names.append(t.name)
+def _changed(d: SessionDecision, t: _Target, r: FetchPartitionResult) -> bool:
+    """Record what the client now knows; True if the partition belongs in the response."""
+    if d.session is None:
+        return True
+    cached = d.session.partitions.get(t.key)
+    if cached is None:
+        return True
+    changed = (
+        r.records_size > 0
+        or r.error_code != 0
+        or cached.high_watermark != r.high_watermark
+        or cached.last_stable_offset != r.last_stable_offset
+        or cached.log_start_offset != r.log_start_offset
+    )
+    cached.high_watermark = r.high_watermark
+    cached.last_stable_offset = r.last_stable_offset
+    cached.log_start_offset = r.log_start_offset
+    return changed or not d.incremental
+
+
+def _respond(
+    ctx: RequestContext, d: SessionDecision, read: list[tuple[_Target, FetchPartitionResult]]
+) -> BodyBuffers:
+    topics: list[FetchTopicResult] = []
+    last_key: str | None = None
+    for t, r in read:
+        if not _changed(d, t, r):
             continue
-        info = ctx.broker.topics.by_id(t.topic_id or _ZERO)
-        names.append(info.name if info is not None else None)
-    return names
+        if t.key[0] != last_key:
+            topics.append(FetchTopicResult(t.name or "", t.topic_id, []))
+            last_key = t.key[0]
+        topics[-1].partitions.append(r)  # type: ignore[attr-defined]
+    return encode_fetch_response(ctx.api_version, 0, 0, d.session_id, topics)
+
+
+def _ready(
+    read: list[tuple[_Target, FetchPartitionResult]], size: int, req: FetchRequestView
+) -> bool:
+    return (
+        size >= req.min_bytes
+        or req.max_wait_ms <= 0
+        or not read
+        or any(r.error_code for _, r in read)
+    )
 
 
 def handle(ctx: RequestContext, body: memoryview, offset: int) -> RawResult:
     req = decode_fetch_request(ctx.api_version, body, offset)
-    decision = ctx.broker.fetch_sessions.decide(req.session_id, req.session_epoch)
-    if decision.error != ErrorCode.NONE:
-        return encode_fetch_response(ctx.api_version, 0, int(decision.error), 0, [])
-    names = _resolve_names(ctx, req)
-    results, size = _read_all(ctx, req, names)
-    if size >= req.min_bytes or req.max_wait_ms <= 0 or not req.topics or _has_error(results):
-        return encode_fetch_response(ctx.api_version, 0, 0, decision.session_id, results)
-    return _wait_and_read(ctx, req, names, decision.session_id)
-
-
-def _has_error(results: list[FetchTopicResult]) -> bool:
-    return any(p.error_code for t in results for p in t.partitions)
+    d = ctx.broker.fetch_sessions.decide(req.session_id, req.session_epoch, ctx.now_ms)
+    if d.error != ErrorCode.NONE:
+        return encode_fetch_response(ctx.api_version, 0, int(d.error), 0, [])
+    targets = _plan(ctx, req, d)
+    read, size = _read_all(ctx, req, targets)
+    if _ready(read, size, req):
+        return _respond(ctx, d, read)
+    return _wait_and_read(ctx, req, targets, d)
 
 
 async def _wait_and_read(
-    ctx: RequestContext, req: FetchRequestView, names: list[str | None], session_id: int
+    ctx: RequestContext, req: FetchRequestView, targets: list[_Target], d: SessionDecision
 ) -> BodyBuffers:
     broker = ctx.broker
     clock = broker.clock
     deadline = clock.monotonic() + req.max_wait_ms / 1000
-    tps = [
-        (n, p.partition) for n, t in zip(names, req.topics, strict=True) if n for p in t.partitions
-    ]
+    tps = [(t.name, t.partition) for t in targets if t.name is not None]
     while True:
-        remaining = deadline - clock.monotonic()
-        woken = await broker.purgatory.wait(tps, remaining)
+        woken = await broker.purgatory.wait(tps, deadline - clock.monotonic())
         if ctx.connection.closed:
             return []
-        results, size = _read_all(ctx, req, names)
-        if (
-            not woken
-            or size >= req.min_bytes
-            or _has_error(results)
-            or clock.monotonic() >= deadline
-        ):
-            return encode_fetch_response(ctx.api_version, 0, 0, session_id, results)
+        read, size = _read_all(ctx, req, targets)
+        if not woken or _ready(read, size, req) or clock.monotonic() >= deadline:
+            return _respond(ctx, d, read)
 
 
 SPEC = ApiSpec(1, "Fetch", 4, 16, raw_handler=handle)
