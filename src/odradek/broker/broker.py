@@ -24,6 +24,7 @@ from odradek.common.clock import Clock, SystemClock
 from odradek.common.config import BrokerConfig, LogConfig
 from odradek.controller.metadata_store import FileTopicStore
 from odradek.coordinator.group.driver import GroupCoordinatorDriver
+from odradek.coordinator.txn.driver import TxnCoordinatorDriver
 from odradek.storage.log_manager import LogManager
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Broker:
         self._tasks: list[asyncio.Task[None]] = []
         self.groups = GroupCoordinatorDriver(self)
         self.add_service(self.groups)
+        self.transactions = TxnCoordinatorDriver(self)
+        self.add_service(self.transactions)
 
     @property
     def cluster_id(self) -> str:

@@ -129,6 +129,7 @@ class ProducerAppend:
         self.state = state
         self.entries: dict[int, ProducerEntry] = {}
         self.completed: list[CompletedTxn] = []
+        self.check_markers = True  # off when replaying the log
 
     def _entry(self, pid: int) -> tuple[ProducerEntry, bool]:
         entry = self.entries.get(pid)
@@ -197,7 +198,7 @@ class ProducerAppend:
         if batch is None:
             raise KafkaError(ErrorCode.INVALID_RECORD, "control batch without its bytes")
         kind, coordinator_epoch = control_type(batch)
-        if client:
+        if self.check_markers:
             if h.producer_epoch < entry.epoch:
                 raise KafkaError(
                     ErrorCode.INVALID_PRODUCER_EPOCH,
@@ -349,6 +350,7 @@ class ProducerStateManager:
             if h.producer_id < 0:
                 continue
             append = ProducerAppend(self)
+            append.check_markers = False
             append.add(h, h.base_offset, data, client=False)
             self.producers.update(append.entries)
             completed.extend(append.completed)

@@ -135,13 +135,12 @@ def test_stale_coordinator_epoch_is_fenced(tmp_path: Path) -> None:
     lg.append_as_leader(data(5, 0, 1, 1, txn=True), 0)
     got = code_of(lambda: lg.append_as_leader(marker(5, 0, True, 2), 0))
     assert got == ErrorCode.INVALID_RECORD  # a client never writes markers
-    lg2 = lg.txns.producers.begin()
-    from odradek.records.batch import read_header
-
-    m = marker(5, 0, True, 2)
-    with pytest.raises(KafkaError) as info:
-        lg2.add(read_header(m), 9, m, client=True)
-    assert info.value.code == ErrorCode.TRANSACTION_COORDINATOR_FENCED
+    got = code_of(lambda: lg.append_as_leader(marker(5, 0, True, 2), 0, from_client=False))
+    assert got == ErrorCode.TRANSACTION_COORDINATOR_FENCED
+    lg.append_as_leader(marker(5, 1, False, 3), 0, from_client=False)  # fencing bump
+    got = code_of(lambda: lg.append_as_leader(marker(5, 0, True, 3), 0, from_client=False))
+    assert got == ErrorCode.INVALID_PRODUCER_EPOCH
+    assert lg.aborted_transactions(0, 100) == [(5, 2)]
 
 
 def test_state_survives_clean_restart_through_a_snapshot(tmp_path: Path) -> None:

@@ -25,9 +25,7 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         request.transactional_id, request.producer_id, request.producer_epoch, frozenset([tp])
     )
     driver.wake()
-    return respond(
-        ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)}
-    )
+    return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)})
 
 
 SPEC = ApiSpec(25, "AddOffsetsToTxn", 0, 3, kio_handler=handle)

@@ -73,7 +73,11 @@ def handle(ctx: RequestContext, request: Any) -> Any:
     for txn in request.transactions:
         topics = [(t.name, list(t.partitions)) for t in txn.topics]
         errors = _one(
-            ctx, txn.transactional_id, txn.producer_id, txn.producer_epoch, topics,
+            ctx,
+            txn.transactional_id,
+            txn.producer_id,
+            txn.producer_epoch,
+            topics,
             bool(txn.verify_only),
         )
         results.append(

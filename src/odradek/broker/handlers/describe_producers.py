@@ -20,8 +20,12 @@ def _partition(ctx: RequestContext, topic: str, index: int) -> dict[str, object]
         lg = ctx.broker.replicas.log_for(topic, index)
     except KafkaError as exc:
         code, message = error_of(exc)
-        return {"partition_index": index, "error_code": code, "error_message": message,
-                "active_producers": []}
+        return {
+            "partition_index": index,
+            "error_code": code,
+            "error_message": message,
+            "active_producers": [],
+        }
     producers = [
         {
             "producer_id": e.producer_id,

@@ -48,9 +48,11 @@ def handle(ctx: RequestContext, request: Any) -> Any:
     for s in states:
         start = s["transaction_start_time"]
         assert isinstance(start, int)
-        s["transaction_start_time"] = datetime.datetime.fromtimestamp(
-            max(start, 0) / 1000, datetime.UTC
-        ) if start >= 0 else -1
+        s["transaction_start_time"] = (
+            datetime.datetime.fromtimestamp(max(start, 0) / 1000, datetime.UTC)
+            if start >= 0
+            else -1
+        )
     return respond(ctx, {"throttle_time": 0, "transaction_states": states})
 
 

@@ -25,9 +25,7 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         bool(request.committed),
     )
     driver.wake()
-    return respond(
-        ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)}
-    )
+    return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)})
 
 
 SPEC = ApiSpec(26, "EndTxn", 0, 4, kio_handler=handle)

@@ -27,6 +27,8 @@ from odradek.protocol.fetch import (
     decode_fetch_request,
     encode_fetch_response,
 )
+from odradek.records.batch import read_header
+from odradek.storage.results import FetchData
 
 _ZERO = uuid.UUID(int=0)
 
@@ -124,7 +126,12 @@ def _read_one(
     try:
         lg = ctx.broker.replicas.log_for(t.name, t.partition)
         limit = max(min(t.max_bytes, budget.left), 0)
-        data = lg.read(t.fetch_offset, limit, lg.high_watermark, budget.size == 0)
+        lso = lg.last_stable_offset
+        upper = lso if committed else lg.high_watermark
+        data = lg.read(t.fetch_offset, limit, upper, budget.size == 0)
+        aborted = None
+        if committed:
+            aborted = lg.aborted_transactions(t.fetch_offset, _end_of(data, t.fetch_offset))
     except KafkaError as exc:
         return FetchPartitionResult(t.partition, error_of(exc)[0], -1, -1, -1, None, -1, None, 0)
     budget.left -= data.size
@@ -133,13 +140,20 @@ def _read_one(
         t.partition,
         0,
         data.high_watermark,
-        data.high_watermark,
+        lso,
         data.log_start_offset,
-        [] if committed else None,
+        aborted,
         -1,
         data.buffers,
         data.size,
     )
+
+
+def _end_of(data: FetchData, fetch_offset: int) -> int:
+    """One past the last offset of the fetched batches: the aborted-list upper bound."""
+    if not data.buffers:
+        return fetch_offset
+    return int(read_header(data.buffers[-1], 0).next_offset)
 
 
 def _read_all(

@@ -29,7 +29,7 @@ def _lookup(
     lg = ctx.broker.replicas.log_for(topic, partition)
     offset, found_ts = -1, -1
     if ts == LATEST:
-        offset = lg.high_watermark  # the LSO equals the high watermark without open transactions
+        offset = lg.last_stable_offset if committed else lg.high_watermark
     elif ts in (EARLIEST, EARLIEST_LOCAL):
         offset = lg.log_start_offset
     elif ts == MAX_TIMESTAMP:

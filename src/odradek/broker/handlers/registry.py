@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.handlers import (
+    add_offsets_to_txn,
+    add_partitions_to_txn,
     alter_configs,
     api_versions,
     consumer_group_describe,
@@ -20,6 +22,9 @@ from odradek.broker.handlers import (
     describe_configs,
     describe_groups,
     describe_log_dirs,
+    describe_producers,
+    describe_transactions,
+    end_txn,
     fetch,
     find_coordinator,
     heartbeat,
@@ -29,12 +34,15 @@ from odradek.broker.handlers import (
     leave_group,
     list_groups,
     list_offsets,
+    list_transactions,
     metadata,
     offset_commit,
     offset_delete,
     offset_fetch,
     produce,
     sync_group,
+    txn_offset_commit,
+    write_txn_markers,
 )
 
 CORE_SPECS: list[ApiSpec] = [
@@ -73,6 +81,18 @@ GROUP_SPECS: list[ApiSpec] = [
 ]
 
 
+TXN_SPECS: list[ApiSpec] = [
+    add_partitions_to_txn.SPEC,
+    add_offsets_to_txn.SPEC,
+    end_txn.SPEC,
+    write_txn_markers.SPEC,
+    txn_offset_commit.SPEC,
+    describe_producers.SPEC,
+    describe_transactions.SPEC,
+    list_transactions.SPEC,
+]
+
+
 def all_specs() -> list[ApiSpec]:
     """Every API served; coordinator APIs join this list as their modules are added."""
-    return list(CORE_SPECS) + list(GROUP_SPECS)
+    return list(CORE_SPECS) + list(GROUP_SPECS) + list(TXN_SPECS)

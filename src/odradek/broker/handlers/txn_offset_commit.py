@@ -13,8 +13,8 @@ from typing import Any
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
-from odradek.broker.handlers.init_producer_id import fenced_code, txn_driver
 from odradek.broker.handlers.base import respond
+from odradek.broker.handlers.init_producer_id import fenced_code, txn_driver
 from odradek.common.errors import ErrorCode
 from odradek.coordinator.txn.offsets import PendingOffset
 from odradek.protocol import shapes
