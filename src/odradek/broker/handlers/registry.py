@@ -13,11 +13,14 @@ from odradek.broker.handlers import (
     api_versions,
     consumer_group_describe,
     consumer_group_heartbeat,
+    create_acls,
     create_partitions,
     create_topics,
+    delete_acls,
     delete_groups,
     delete_records,
     delete_topics,
+    describe_acls,
     describe_cluster,
     describe_configs,
     describe_groups,
@@ -61,6 +64,9 @@ CORE_SPECS: list[ApiSpec] = [
     incremental_alter_configs.SPEC,
     describe_cluster.SPEC,
     init_producer_id.SPEC,
+    describe_acls.SPEC,
+    create_acls.SPEC,
+    delete_acls.SPEC,
 ]
 
 
