@@ -173,3 +173,43 @@ def test_survives_data_dir_with_torn_tail(tmp_path: Path) -> None:
         assert "trunc" in restarted.log_text().lower()
     finally:
         restarted.stop()
+
+
+def test_acl_apis_report_security_disabled(broker: BrokerProcess) -> None:
+    from kio.schema.create_acls.v3 import request as create_v3
+    from kio.schema.describe_acls.v3.request import DescribeAclsRequest
+
+    c = WireClient(broker.bootstrap)
+    resp = c.request(
+        29,
+        3,
+        DescribeAclsRequest(
+            resource_type_filter=1,
+            resource_name_filter=None,
+            pattern_type_filter=1,
+            principal_filter=None,
+            host_filter=None,
+            operation=1,
+            permission_type=1,
+        ),
+    )
+    assert resp.error_code == 54 and "Authorizer" in resp.error_message  # SECURITY_DISABLED
+    created = c.request(
+        30,
+        3,
+        create_v3.CreateAclsRequest(
+            creations=(
+                create_v3.AclCreation(
+                    resource_type=2,
+                    resource_name="t",
+                    resource_pattern_type=3,
+                    principal="User:a",
+                    host="*",
+                    operation=3,
+                    permission_type=3,
+                ),
+            )
+        ),
+    )
+    assert [r.error_code for r in created.results] == [54]
+    c.close()

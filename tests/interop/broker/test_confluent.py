@@ -148,20 +148,3 @@ def test_offsets_for_times_and_watermarks(broker: BrokerProcess) -> None:
     past_end = c.offsets_for_times([TopicPartition(topic, 0, base + 99_000)], timeout=10)
     assert past_end[0].offset == -1
     c.close()
-
-
-def test_acl_apis_report_security_disabled(broker: BrokerProcess) -> None:
-    from confluent_kafka.admin import (
-        AclBindingFilter,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
-    )
-
-    admin = _admin(broker)
-    acl_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
-                                  AclOperation.ANY, AclPermissionType.ANY)
-    with pytest.raises(KafkaException) as err:
-        admin.describe_acls(acl_filter).result(10)
-    assert err.value.args[0].code() == 54  # SECURITY_DISABLED
