@@ -344,26 +344,33 @@ class LogConfig:
             assert raw is not None
             return d.parse(raw)
 
+        def num(name: str) -> int:
+            value = val(name)
+            assert isinstance(value, int)
+            return value
+
         policy = val("cleanup.policy")
         assert isinstance(policy, list)
+        ratio = val("min.cleanable.dirty.ratio")
+        assert isinstance(ratio, float)
         return LogConfig(
-            segment_bytes=int(val("segment.bytes")),  # type: ignore[call-overload]
-            segment_ms=int(val("segment.ms")),  # type: ignore[call-overload]
-            segment_index_bytes=int(val("segment.index.bytes")),  # type: ignore[call-overload]
-            index_interval_bytes=int(val("index.interval.bytes")),  # type: ignore[call-overload]
-            retention_ms=int(val("retention.ms")),  # type: ignore[call-overload]
-            retention_bytes=int(val("retention.bytes")),  # type: ignore[call-overload]
-            max_message_bytes=int(val("max.message.bytes")),  # type: ignore[call-overload]
-            flush_messages=int(val("flush.messages")),  # type: ignore[call-overload]
-            flush_ms=int(val("flush.ms")),  # type: ignore[call-overload]
-            cleanup_policy=tuple(policy),
+            segment_bytes=num("segment.bytes"),
+            segment_ms=num("segment.ms"),
+            segment_index_bytes=num("segment.index.bytes"),
+            index_interval_bytes=num("index.interval.bytes"),
+            retention_ms=num("retention.ms"),
+            retention_bytes=num("retention.bytes"),
+            max_message_bytes=num("max.message.bytes"),
+            flush_messages=num("flush.messages"),
+            flush_ms=num("flush.ms"),
+            cleanup_policy=tuple(str(p) for p in policy),
             message_timestamp_type=str(val("message.timestamp.type")),
-            min_insync_replicas=int(val("min.insync.replicas")),  # type: ignore[call-overload]
-            delete_retention_ms=int(val("delete.retention.ms")),  # type: ignore[call-overload]
-            min_compaction_lag_ms=int(val("min.compaction.lag.ms")),  # type: ignore[call-overload]
-            max_compaction_lag_ms=int(val("max.compaction.lag.ms")),  # type: ignore[call-overload]
-            min_cleanable_dirty_ratio=float(val("min.cleanable.dirty.ratio")),  # type: ignore[arg-type]
-            file_delete_delay_ms=int(val("file.delete.delay.ms")),  # type: ignore[call-overload]
+            min_insync_replicas=num("min.insync.replicas"),
+            delete_retention_ms=num("delete.retention.ms"),
+            min_compaction_lag_ms=num("min.compaction.lag.ms"),
+            max_compaction_lag_ms=num("max.compaction.lag.ms"),
+            min_cleanable_dirty_ratio=ratio,
+            file_delete_delay_ms=num("file.delete.delay.ms"),
             compression_type=str(val("compression.type")),
         )
 
