@@ -153,3 +153,58 @@ def test_uniform_assignor_balanced_and_sticky() -> None:
         assert second[m][t1] <= first[m][t1]  # nothing moved between a and b
     every = set().union(*(v[t1] for v in second.values()))
     assert every == set(range(7))
+
+
+def test_static_member_leaves_and_rejoins_without_rebalance() -> None:
+    h = H()
+    a = h.hb("", 0, instance_id="ia")
+    b = h.hb("", 0, instance_id="ib")
+    a_id, b_id = a.member_id or "", b.member_id or ""
+    keep = parts(h.hb(a_id, 1, owned=set(range(6)))) or set()
+    h.hb(a_id, 1, owned=keep)
+    got_b = parts(h.hb(b_id, 2, owned=set())) or set()
+    before = h.coord.consumer_group_describe("cg")
+    away = h.hb(b_id, -2, instance_id="ib")
+    assert (away.error, away.member_epoch) == (ErrorCode.NONE, -2)
+    back = h.hb("", 0, instance_id="ib")
+    assert back.error == ErrorCode.NONE
+    assert back.member_id != b_id
+    assert back.member_epoch == 2
+    assert parts(back) == got_b
+    after = h.coord.consumer_group_describe("cg")
+    assert after.group_epoch == before.group_epoch == 2
+    assert h.hb(a_id, 2, owned=keep).assignment is None  # nothing changed for a
+
+
+def test_static_instance_still_in_use_is_refused() -> None:
+    h = H()
+    h.hb("", 0, instance_id="ia")
+    assert h.hb("", 0, instance_id="ia").error == ErrorCode.UNRELEASED_INSTANCE_ID
+
+
+def test_static_member_away_beyond_session_is_removed() -> None:
+    h = H()
+    a = h.hb("", 0, instance_id="ia")
+    b = h.hb("", 0)
+    a_id, b_id = a.member_id or "", b.member_id or ""
+    h.hb(a_id, -2, instance_id="ia")
+    for _ in range(4):
+        h.clock.advance(3_000)
+        h.coord.tick()
+        r = h.hb(b_id, 2, owned=set())
+    assert r.member_epoch == 3 and parts(r) == set(range(6))
+
+
+def test_reload_does_not_bump_epochs() -> None:
+    h = H()
+    a = h.hb("", 0)
+    a_id = a.member_id or ""
+    coord = GroupCoordinator(h.config, h.clock, h.topics)
+    coord.load(0, h.partition, h.partition)
+    h.coord = coord
+    r = h.hb(a_id, 1, owned=set(range(6)))
+    assert r.error == ErrorCode.NONE and r.member_epoch == 1
+    assert coord.consumer_group_describe("cg").group_epoch == 1
+    h.topics.topics["t"] = (TOPIC_ID, 8)  # partitions added: a new target epoch
+    r2 = h.hb(a_id, 1, owned=set(range(6)))
+    assert r2.member_epoch == 2 and parts(r2) == set(range(8))

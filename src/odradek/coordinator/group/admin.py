@@ -10,6 +10,7 @@ from odradek.coordinator.group.classic import ClassicGroup, GroupState
 from odradek.coordinator.group.consumer_state import ConsumerGroup
 from odradek.coordinator.group.records import (
     CONSUMER_GROUP_METADATA,
+    CONSUMER_GROUP_PARTITION_METADATA,
     CURRENT_MEMBER_ASSIGNMENT,
     MEMBER_METADATA,
     TARGET_ASSIGNMENT_MEMBER,
@@ -81,6 +82,7 @@ def _group_tombstones(g: Group) -> list[Record]:
         for version in (TARGET_ASSIGNMENT_MEMBER, CURRENT_MEMBER_ASSIGNMENT, MEMBER_METADATA):
             records.append((MemberKey(g.group_id, mid, version).encode(), None))
     records.append((GroupKey(g.group_id, TARGET_ASSIGNMENT_METADATA).encode(), None))
+    records.append((GroupKey(g.group_id, CONSUMER_GROUP_PARTITION_METADATA).encode(), None))
     records.append((GroupKey(g.group_id, CONSUMER_GROUP_METADATA).encode(), None))
     return records
 

@@ -1,20 +1,21 @@
 """KIP-848 ConsumerGroupHeartbeat and ConsumerGroupDescribe.
 
-One heartbeat does, in order: validate; leave (epoch -1/-2) or fetch/create the member (epoch 0
-joins); record a changed subscription with a bumped group epoch; if the group epoch is ahead of
-the assignment epoch, run the server-side assignor and record the new target; reconcile the
-member toward its target (revoke first; take only partitions no other member still owns); answer
-with the member epoch and, when it changed, the assignment. Every change is a record and is
-applied by replay (:mod:`odradek.coordinator.group.consumer_state`); deadlines are volatile.
+One heartbeat does, in order: validate; leave (epoch -1, or -2 for a static member that will
+come back: it keeps its assignment until its session expires) or fetch/create the member (epoch
+0 joins; a static member rejoining takes over its previous identity's assignment); record a
+changed subscription with a bumped group epoch; if the group epoch is ahead of the assignment
+epoch, compute and record a new target (:mod:`odradek.coordinator.group.reconcile`); reconcile
+the member toward its target; answer with the member epoch and, when it changed, the assignment.
+Every change is a record applied by replay (:mod:`odradek.coordinator.group.consumer_state`);
+deadlines (session, revocation within the rebalance timeout) are volatile.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import uuid
 from collections.abc import Callable, Hashable
-from typing import Protocol
+from typing import TypeVar
 
 from odradek.common.errors import ErrorCode
 from odradek.coordinator.group import records as r
@@ -24,34 +25,29 @@ from odradek.coordinator.group.api import (
     ConsumerHeartbeatResponse,
     ConsumerMemberDescription,
 )
-from odradek.coordinator.group.assignors import ASSIGNORS
 from odradek.coordinator.group.classic import ClassicGroup
 from odradek.coordinator.group.consumer_state import (
-    MEMBER_STABLE,
-    MEMBER_UNRELEASED,
     MEMBER_UNREVOKED,
     ConsumerGroup,
     ConsumerMember,
     TopicPartitions,
 )
+from odradek.coordinator.group.reconcile import (
+    TopicsView,
+    new_target,
+    reconcile,
+    topic_info,
+)
 from odradek.coordinator.group.state import GroupShardState
 from odradek.coordinator.runtime import CoordinatorResult, Record
+
+__all__ = ["TopicsView", "describe", "heartbeat", "on_deadline"]
 
 LEAVE_EPOCH = -1
 STATIC_LEAVE_EPOCH = -2
 
-
-class TopicsView(Protocol):
-    """What the coordinator needs to know about topics (from the broker's metadata)."""
-
-    def topic_id(self, name: str) -> uuid.UUID | None: ...
-
-    def partition_count(self, name: str) -> int: ...
-
-    def topic_names(self) -> list[str]: ...
-
-
 Respond = Callable[[ConsumerHeartbeatResponse], None]
+T = TypeVar("T")
 
 
 def _error(respond: Respond, code: ErrorCode, message: str | None = None) -> CoordinatorResult:
@@ -63,28 +59,26 @@ def _group_epoch_record(g: ConsumerGroup, epoch: int) -> Record:
     return r.GroupKey(g.group_id, r.CONSUMER_GROUP_METADATA).encode(), r.EpochValue(epoch).encode()
 
 
-def _member_records(g: ConsumerGroup, m: ConsumerMember, *versions: int) -> list[Record]:
-    out: list[Record] = []
-    for version in versions:
-        key = r.MemberKey(g.group_id, m.member_id, version).encode()
-        if version == r.MEMBER_METADATA:
-            out.append((key, m.metadata_value().encode()))
-        else:
-            out.append((key, m.current_value().encode()))
-    return out
+def _member_record(g: ConsumerGroup, m: ConsumerMember, version: int) -> Record:
+    key = r.MemberKey(g.group_id, m.member_id, version).encode()
+    if version == r.MEMBER_METADATA:
+        return key, m.metadata_value().encode()
+    return key, m.current_value().encode()
+
+
+def _tombstones(g: ConsumerGroup, member_id: str) -> list[Record]:
+    return [
+        (r.MemberKey(g.group_id, member_id, v).encode(), None)
+        for v in (r.CURRENT_MEMBER_ASSIGNMENT, r.TARGET_ASSIGNMENT_MEMBER, r.MEMBER_METADATA)
+    ]
 
 
 def removal_records(g: ConsumerGroup, member_id: str) -> list[Record]:
     """Tombstones for a member and the bumped group epoch that triggers a new assignment."""
-    out: list[Record] = [
-        (r.MemberKey(g.group_id, member_id, v).encode(), None)
-        for v in (r.CURRENT_MEMBER_ASSIGNMENT, r.TARGET_ASSIGNMENT_MEMBER, r.MEMBER_METADATA)
-    ]
-    out.append(_group_epoch_record(g, g.group_epoch + 1))
-    return out
+    return [*_tombstones(g, member_id), _group_epoch_record(g, g.group_epoch + 1)]
 
 
-def _validate(req: ConsumerHeartbeatRequest, assignors: tuple[str, ...]) -> str | None:
+def _validate(req: ConsumerHeartbeatRequest) -> str | None:
     if not req.group_id:
         return "GroupId can't be empty."
     if req.member_epoch == 0:
@@ -99,6 +93,15 @@ def _validate(req: ConsumerHeartbeatRequest, assignors: tuple[str, ...]) -> str 
     return None
 
 
+def _group_for(st: GroupShardState, group_id: str) -> ConsumerGroup | None:
+    existing = st.groups.get(group_id)
+    if isinstance(existing, ClassicGroup):
+        if existing.members:
+            return None
+        return ConsumerGroup(group_id, offsets=existing.offsets)
+    return existing if existing is not None else ConsumerGroup(group_id)
+
+
 def heartbeat(
     st: GroupShardState,
     topics: TopicsView,
@@ -106,21 +109,25 @@ def heartbeat(
     now: int,
     respond: Respond,
 ) -> CoordinatorResult:
-    problem = _validate(req, st.config.consumer_assignors)
+    problem = _validate(req)
     if problem is not None:
         return _error(respond, ErrorCode.INVALID_REQUEST, problem)
     assignor = req.server_assignor
     if assignor is not None and assignor not in st.config.consumer_assignors:
         return _error(respond, ErrorCode.UNSUPPORTED_ASSIGNOR, f"{assignor} is not supported")
-    existing = st.groups.get(req.group_id)
-    if isinstance(existing, ClassicGroup):
-        if existing.members:
-            return _error(respond, ErrorCode.GROUP_ID_NOT_FOUND, "Group is not a consumer group.")
-        existing = st.groups[req.group_id] = ConsumerGroup(req.group_id, offsets=existing.offsets)
-    g = existing if existing is not None else ConsumerGroup(req.group_id)
+    g = _group_for(st, req.group_id)
+    if g is None:
+        return _error(respond, ErrorCode.GROUP_ID_NOT_FOUND, "Group is not a consumer group.")
     if req.member_epoch in (LEAVE_EPOCH, STATIC_LEAVE_EPOCH):
         return _leave(st, g, req, respond)
     member = g.members.get(req.member_id) if req.member_id else None
+    if req.member_epoch == 0 and req.instance_id is not None:
+        old = g.static_member(req.instance_id)
+        if old is not None and old.member_id != req.member_id:
+            if old.member_epoch != STATIC_LEAVE_EPOCH:
+                return _error(respond, ErrorCode.UNRELEASED_INSTANCE_ID, "Instance id in use.")
+            st.groups[g.group_id] = g
+            return _replace_static(st, topics, g, old, req, now, respond)
     if req.member_epoch == 0:
         if member is None:
             member = ConsumerMember(req.member_id or str(uuid.uuid4()))
@@ -130,8 +137,7 @@ def heartbeat(
         fenced = _epoch_error(member, req)
         if fenced is not None:
             return _error(respond, fenced, "The member epoch is not current.")
-    if existing is None:
-        st.groups[g.group_id] = g
+    st.groups[g.group_id] = g
     return _heartbeat(st, topics, g, member, req, now, respond)
 
 
@@ -154,58 +160,73 @@ def _leave(
     member = g.members.get(req.member_id)
     if member is None:
         return _error(respond, ErrorCode.UNKNOWN_MEMBER_ID, "Unknown member.")
-    for kind in ("session", "rebalance"):
-        st.timers.cancel((kind, g.group_id, member.member_id))
+    st.timers.cancel(("rebalance", g.group_id, member.member_id))
+    if req.member_epoch == STATIC_LEAVE_EPOCH and member.instance_id is not None:
+        # A static member steps out: it keeps its partitions until its session expires.
+        away = dataclasses.replace(
+            member, member_epoch=STATIC_LEAVE_EPOCH, previous_member_epoch=member.member_epoch
+        )
+        records = [_member_record(g, away, r.CURRENT_MEMBER_ASSIGNMENT)]
+    else:
+        st.timers.cancel(("session", g.group_id, member.member_id))
+        records = removal_records(g, member.member_id)
     resp = ConsumerHeartbeatResponse(ErrorCode.NONE, None, member.member_id, req.member_epoch)
 
     def done(error: ErrorCode) -> None:
         respond(resp if error == ErrorCode.NONE else ConsumerHeartbeatResponse(error))
 
-    return CoordinatorResult(removal_records(g, member.member_id)).then(done)
+    return CoordinatorResult(records).then(done)
 
 
-def _subscribed(topics: TopicsView, m: ConsumerMember) -> tuple[str, ...]:
-    names = set(m.subscribed_topics)
-    if m.subscribed_regex:
-        try:
-            pattern = re.compile(m.subscribed_regex)
-        except re.error:
-            pattern = None
-        if pattern is not None:
-            names.update(n for n in topics.topic_names() if pattern.fullmatch(n))
-    return tuple(sorted(names))
+def _replace_static(
+    st: GroupShardState,
+    topics: TopicsView,
+    g: ConsumerGroup,
+    old: ConsumerMember,
+    req: ConsumerHeartbeatRequest,
+    now: int,
+    respond: Respond,
+) -> CoordinatorResult:
+    """The new incarnation takes the old one's assignment and epoch: no rebalance."""
+    new_id = req.member_id or str(uuid.uuid4())
+    new = dataclasses.replace(
+        _updated_member(old, req), member_id=new_id, member_epoch=old.previous_member_epoch
+    )
+    records = _tombstones(g, old.member_id)
+    records.append(_member_record(g, new, r.MEMBER_METADATA))
+    if old.member_id in g.target:
+        key = r.MemberKey(g.group_id, new_id, r.TARGET_ASSIGNMENT_MEMBER).encode()
+        records.append((key, r.TargetMemberValue(g.target[old.member_id]).encode()))
+    records.append(_member_record(g, new, r.CURRENT_MEMBER_ASSIGNMENT))
+    for kind in ("session", "rebalance"):
+        st.timers.cancel((kind, g.group_id, old.member_id))
+    member_req = dataclasses.replace(req, member_id=new_id)
 
+    def done(error: ErrorCode) -> None:
+        if error != ErrorCode.NONE:
+            respond(ConsumerHeartbeatResponse(error))
+            return
+        st.run_later(_heartbeat(st, topics, g, g.members[new_id], member_req, now, respond))
 
-def _topic_info(topics: TopicsView, names: set[str]) -> dict[str, tuple[uuid.UUID, int]]:
-    info = {}
-    for name in sorted(names):
-        tid = topics.topic_id(name)
-        count = topics.partition_count(name)
-        if tid is not None and count > 0:
-            info[name] = (tid, count)
-    return info
+    return CoordinatorResult(records).then(done)
 
 
 def _updated_member(m: ConsumerMember, req: ConsumerHeartbeatRequest) -> ConsumerMember:
+    def pick(new: T | None, old: T) -> T:
+        return old if new is None else new
+
     return dataclasses.replace(
         m,
-        instance_id=req.instance_id if req.instance_id is not None else m.instance_id,
-        rack_id=req.rack_id if req.rack_id is not None else m.rack_id,
+        instance_id=pick(req.instance_id, m.instance_id),
+        rack_id=pick(req.rack_id, m.rack_id),
         client_id=req.client_id or m.client_id,
         client_host=req.client_host or m.client_host,
-        subscribed_topics=(
-            tuple(req.subscribed_topic_names)
-            if req.subscribed_topic_names is not None
-            else m.subscribed_topics
+        subscribed_topics=pick(
+            None if req.subscribed_topic_names is None else tuple(req.subscribed_topic_names),
+            m.subscribed_topics,
         ),
-        subscribed_regex=(
-            req.subscribed_topic_regex
-            if req.subscribed_topic_regex is not None
-            else m.subscribed_regex
-        ),
-        server_assignor=req.server_assignor
-        if req.server_assignor is not None
-        else m.server_assignor,
+        subscribed_regex=pick(req.subscribed_topic_regex, m.subscribed_regex),
+        server_assignor=pick(req.server_assignor, m.server_assignor),
         rebalance_timeout_ms=(
             req.rebalance_timeout_ms if req.rebalance_timeout_ms > 0 else m.rebalance_timeout_ms
         ),
@@ -224,37 +245,39 @@ def _heartbeat(
     records: list[Record] = []
     updated = _updated_member(member, req)
     is_new = member.member_id not in g.members
-    group_epoch = g.group_epoch
     members = {**g.members, updated.member_id: updated}
-    info = _topic_info(topics, {n for m in members.values() for n in _subscribed(topics, m)})
-    metadata = {n: c for n, (_t, c) in info.items()}
+    info = topic_info(topics, members)
+    group_epoch = g.group_epoch
     if is_new or updated.metadata_value() != member.metadata_value():
-        records.append(_member_records(g, updated, r.MEMBER_METADATA)[0])
+        records.append(_member_record(g, updated, r.MEMBER_METADATA))
         group_epoch += 1
-    elif metadata != g.assigned_metadata:
+    elif {n: c for n, (_t, c) in info.items()} != g.assigned_metadata:
         group_epoch += 1
     if group_epoch != g.group_epoch:
         records.append(_group_epoch_record(g, group_epoch))
-    target = g.target
-    assignment_epoch = g.assignment_epoch
+    target, assignment_epoch = g.target, g.assignment_epoch
     if group_epoch > g.assignment_epoch:
-        target, new_records = _new_target(st, topics, g, members, info, group_epoch)
+        default = st.config.consumer_assignors[0]
+        target, new_records = new_target(default, topics, g, members, info, group_epoch)
         records.extend(new_records)
         assignment_epoch = group_epoch
-        g.assigned_metadata = metadata
     reconciled = reconcile(
         updated, target.get(updated.member_id, {}), assignment_epoch, g, req.owned
     )
     if is_new or reconciled.current_value() != member.current_value():
-        records.extend(_member_records(g, reconciled, r.CURRENT_MEMBER_ASSIGNMENT))
+        records.append(_member_record(g, reconciled, r.CURRENT_MEMBER_ASSIGNMENT))
     _arm_deadlines(st, g.group_id, reconciled, now)
-    send_assignment = (
+    send = (
         req.member_epoch == 0
         or reconciled.assigned != member.assigned
         or (req.owned is not None and req.owned != _nonempty(reconciled.assigned))
     )
-    mid = reconciled.member_id
+    return CoordinatorResult(records).then(_answer(st, g, reconciled.member_id, send, respond))
 
+
+def _answer(
+    st: GroupShardState, g: ConsumerGroup, mid: str, send: bool, respond: Respond
+) -> Callable[[ErrorCode], None]:
     def done(error: ErrorCode) -> None:
         if error != ErrorCode.NONE:
             respond(ConsumerHeartbeatResponse(error))
@@ -267,97 +290,20 @@ def _heartbeat(
                 mid,
                 m.member_epoch,
                 st.config.consumer_heartbeat_interval_ms,
-                _nonempty(m.assigned) if send_assignment else None,
+                _nonempty(m.assigned) if send else None,
             )
         )
 
-    return CoordinatorResult(records).then(done)
+    return done
 
 
 def _nonempty(tps: TopicPartitions) -> dict[uuid.UUID, frozenset[int]]:
     return {t: ps for t, ps in tps.items() if ps}
 
 
-def _new_target(
-    st: GroupShardState,
-    topics: TopicsView,
-    g: ConsumerGroup,
-    members: dict[str, ConsumerMember],
-    info: dict[str, tuple[uuid.UUID, int]],
-    epoch: int,
-) -> tuple[dict[str, TopicPartitions], list[Record]]:
-    preferred = [m.server_assignor for m in members.values() if m.server_assignor]
-    name = (
-        max(set(preferred), key=preferred.count) if preferred else st.config.consumer_assignors[0]
-    )
-    subscriptions = {mid: _subscribed(topics, m) for mid, m in members.items()}
-    target = ASSIGNORS[name](subscriptions, info, g.target)
-    records: list[Record] = []
-    for mid in sorted(target):
-        if target[mid] != g.target.get(mid):
-            key = r.MemberKey(g.group_id, mid, r.TARGET_ASSIGNMENT_MEMBER).encode()
-            records.append((key, r.TargetMemberValue(target[mid]).encode()))
-    for mid in sorted(set(g.target) - set(target)):
-        records.append((r.MemberKey(g.group_id, mid, r.TARGET_ASSIGNMENT_MEMBER).encode(), None))
-    meta_key = r.GroupKey(g.group_id, r.TARGET_ASSIGNMENT_METADATA).encode()
-    records.append((meta_key, r.EpochValue(epoch).encode()))
-    return target, records
-
-
-def reconcile(
-    m: ConsumerMember,
-    target: TopicPartitions,
-    target_epoch: int,
-    g: ConsumerGroup,
-    owned: dict[uuid.UUID, frozenset[int]] | None,
-) -> ConsumerMember:
-    """The member's next current assignment on its way to ``target`` (Kafka's rules)."""
-    if m.state == MEMBER_UNREVOKED:
-        still = owned is None or any(
-            ps & m.pending_revocation.get(t, frozenset()) for t, ps in owned.items()
-        )
-        if still:
-            return m
-        m = dataclasses.replace(m, pending_revocation={}, state=MEMBER_STABLE)
-    if m.member_epoch == target_epoch and m.state == MEMBER_STABLE:
-        return m
-    keep: TopicPartitions = {}
-    revoke: TopicPartitions = {}
-    for t, ps in m.assigned.items():
-        want = target.get(t, frozenset())
-        if ps & want:
-            keep[t] = ps & want
-        if ps - want:
-            revoke[t] = ps - want
-    if revoke:
-        return dataclasses.replace(
-            m, state=MEMBER_UNREVOKED, assigned=keep, pending_revocation=revoke
-        )
-    assigned = dict(keep)
-    unreleased = False
-    for t, ps in target.items():
-        for p in sorted(ps - keep.get(t, frozenset())):
-            owner = g.owner_of(t, p)
-            if owner is not None and owner != m.member_id:
-                unreleased = True
-                continue
-            assigned[t] = assigned.get(t, frozenset()) | {p}
-    return dataclasses.replace(
-        m,
-        previous_member_epoch=m.member_epoch
-        if m.member_epoch != target_epoch
-        else m.previous_member_epoch,
-        member_epoch=target_epoch,
-        state=MEMBER_UNRELEASED if unreleased else MEMBER_STABLE,
-        assigned=assigned,
-        pending_revocation={},
-    )
-
-
 def _arm_deadlines(st: GroupShardState, group_id: str, m: ConsumerMember, now: int) -> None:
-    st.timers.schedule(
-        ("session", group_id, m.member_id), now + st.config.consumer_session_timeout_ms
-    )
+    session = ("session", group_id, m.member_id)
+    st.timers.schedule(session, now + st.config.consumer_session_timeout_ms)
     key = ("rebalance", group_id, m.member_id)
     if m.state == MEMBER_UNREVOKED:
         if st.timers.deadline(key) is None:
@@ -382,8 +328,7 @@ def on_deadline(
 def describe(st: GroupShardState, group_id: str) -> ConsumerGroupDescription:
     g = st.consumer(group_id)
     if g is None:
-        code = ErrorCode.GROUP_ID_NOT_FOUND
-        return ConsumerGroupDescription(group_id, code)
+        return ConsumerGroupDescription(group_id, ErrorCode.GROUP_ID_NOT_FOUND)
     members = tuple(
         ConsumerMemberDescription(
             m.member_id,

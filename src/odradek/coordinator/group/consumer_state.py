@@ -74,7 +74,7 @@ class ConsumerGroup:
     members: dict[str, ConsumerMember] = field(default_factory=dict)
     target: dict[str, TopicPartitions] = field(default_factory=dict)
     offsets: dict[tuple[str, int], OffsetValue] = field(default_factory=dict)
-    # Topic metadata the target was computed against: name -> partition count.
+    # Topic metadata the target was computed against: name -> partition count (record v4).
     assigned_metadata: dict[str, int] = field(default_factory=dict)
 
     group_type = "consumer"
@@ -97,6 +97,12 @@ class ConsumerGroup:
             out.update(m.subscribed_topics)
         return out
 
+    def static_member(self, instance_id: str) -> ConsumerMember | None:
+        for m in self.members.values():
+            if m.instance_id == instance_id:
+                return m
+        return None
+
     def owner_of(self, topic_id: uuid.UUID, partition: int) -> str | None:
         """The member that currently owns, or is still revoking, a partition."""
         for m in self.members.values():
@@ -114,6 +120,9 @@ def replay(group: ConsumerGroup, key: GroupKey | MemberKey, value: bytes | None)
             group.group_epoch = r.decode_epoch_value(value).epoch
         elif key.version == r.TARGET_ASSIGNMENT_METADATA and value is not None:
             group.assignment_epoch = r.decode_epoch_value(value).epoch
+        elif key.version == r.CONSUMER_GROUP_PARTITION_METADATA:
+            topics = () if value is None else r.decode_partition_metadata_value(value).topics
+            group.assigned_metadata = {name: count for _tid, name, count in topics}
         return
     mid = key.member_id
     if key.version == r.MEMBER_METADATA:

@@ -191,6 +191,34 @@ def decode_epoch_value(data: bytes | memoryview) -> EpochValue:
 
 
 @dataclass(frozen=True, slots=True)
+class PartitionMetadataValue:
+    """ConsumerGroupPartitionMetadataValue: the topics the target assignment was computed for."""
+
+    topics: tuple[tuple[uuid.UUID, str, int], ...] = ()
+
+    def encode(self) -> bytes:
+        out = Out(0, True).array(len(self.topics))
+        for topic_id, name, count in self.topics:
+            out.uuid(topic_id).string(name).i32(count).array(0).tags()
+        return out.tags().done()
+
+
+def decode_partition_metadata_value(data: bytes | memoryview) -> PartitionMetadataValue:
+    c = Cursor(data, 2, flexible=True)
+    topics = []
+    for _ in range(c.array()):
+        topic_id, name, count = c.uuid(), c.string(), c.i32()
+        for _ in range(c.array()):  # per-partition rack metadata: not used
+            c.i32()
+            for _ in range(c.array()):
+                c.string()
+            c.tags()
+        c.tags()
+        topics.append((topic_id, name, count))
+    return PartitionMetadataValue(tuple(topics))
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerMemberValue:
     """ConsumerGroupMemberMetadataValue: a KIP-848 member's subscription and client details."""
 

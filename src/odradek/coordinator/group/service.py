@@ -30,7 +30,7 @@ from odradek.coordinator.group.api import (
     SyncGroupRequest,
 )
 from odradek.coordinator.group.config import GroupConfig, partition_for
-from odradek.coordinator.group.consumer import TopicsView
+from odradek.coordinator.group.reconcile import TopicsView
 from odradek.coordinator.group.state import GroupShardState
 from odradek.coordinator.runtime import (
     CoordinatorResult,
