@@ -173,3 +173,13 @@ def test_list_groups_with_state_filter() -> None:
     assert [g.group_id for g in h.coord.list_groups(states={"Stable"})] == ["g"]
     assert [g.group_id for g in h.coord.list_groups(states={"empty"})] == ["e"]
     assert [g.protocol_type for g in h.coord.list_groups(states={"Stable"})] == ["consumer"]
+
+
+def test_malformed_records_are_skipped_on_load() -> None:
+    h = Harness()
+    h.commit("", -1, {("t", 0): 4}, group="s")
+    h.partition.records.append((len(h.partition.records), b"\x00\x63garbage", b"\x01"))
+    h.partition.records.append((len(h.partition.records), b"\x00\x01\x00\x01g", b"\x00"))
+    h.partition.records.append((len(h.partition.records), None, b"value without key"))
+    coord = h.reload()
+    assert h.committed("s", coord=coord) == {("t", 0): 4}

@@ -8,6 +8,8 @@ state, rebuilt after load by :meth:`GroupShardState.after_load` (deadlines of me
 
 from __future__ import annotations
 
+import logging
+
 from odradek.coordinator.group import consumer_state
 from odradek.coordinator.group.classic import ClassicGroup, ClassicMember, GroupState
 from odradek.coordinator.group.config import GroupConfig
@@ -22,6 +24,9 @@ from odradek.coordinator.group.records import (
     decode_offset_value,
 )
 from odradek.coordinator.runtime import CoordinatorResult, Timers
+from odradek.protocol.primitives import DecodeError
+
+log = logging.getLogger(__name__)
 
 Group = ClassicGroup | ConsumerGroup
 
@@ -51,8 +56,15 @@ class GroupShardState:
     # ------------------------------------------------------------------ replay
 
     def replay(self, offset: int, key: bytes | None, value: bytes | None) -> None:
+        """Apply one record; a record that does not decode is skipped (and logged)."""
         if key is None:
             return
+        try:
+            self._replay(key, value)
+        except DecodeError as exc:
+            log.warning("skipping malformed record at offset %d: %s", offset, exc)
+
+    def _replay(self, key: bytes, value: bytes | None) -> None:
         k = decode_key(key)
         if isinstance(k, OffsetKey):
             self._replay_offset(k, value)
@@ -77,9 +89,10 @@ class GroupShardState:
             if group is not None:
                 group.offsets.pop((k.topic, k.partition), None)
             return
+        decoded = decode_offset_value(value)
         if group is None:
             group = self.groups[k.group] = ClassicGroup(k.group)
-        group.offsets[(k.topic, k.partition)] = decode_offset_value(value)
+        group.offsets[(k.topic, k.partition)] = decoded
 
     def _replay_group(self, group_id: str, value: bytes | None) -> None:
         group = self.groups.get(group_id)
