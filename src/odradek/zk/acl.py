@@ -51,10 +51,16 @@ def valid_id(scheme: str, ident: str) -> bool:
     return False
 
 
+_VALID: dict[ACLs, ACLs] = {}
+
+
 def fixup(acls: ACLs | None, auth_ids: list[AuthId]) -> ACLs:
     """Validate and expand a request's ACL list; raises INVALIDACL."""
     if not acls:
         raise KeeperError(Err.INVALIDACL)
+    known = _VALID.get(acls)
+    if known is not None:
+        return known
     out: list[ACL] = []
     for a in acls:
         if a.scheme == "auth":
@@ -67,11 +73,20 @@ def fixup(acls: ACLs | None, auth_ids: list[AuthId]) -> ACLs:
         else:
             raise KeeperError(Err.INVALIDACL)
     unique = tuple(dict.fromkeys(out))
+    if all(a.scheme != "auth" for a in acls):  # independent of the session: remember it
+        if len(_VALID) > 4096:
+            _VALID.clear()
+        _VALID[acls] = unique
     return unique
 
 
 def allowed(acls: ACLs, perm: int, auth_ids: list[AuthId]) -> bool:
-    if not acls or SUPER in auth_ids:
+    if not acls:
+        return True
+    first = acls[0]
+    if first.perms & perm and first.scheme == "world" and first.id == "anyone":
+        return True
+    if SUPER in auth_ids:
         return True
     for a in acls:
         if not a.perms & perm:

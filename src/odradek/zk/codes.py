@@ -128,6 +128,14 @@ class Perm(enum.IntFlag):
     ALL = 31
 
 
+# Permissions as plain ints for the hot path (IntFlag arithmetic is slow).
+PERM_READ, PERM_WRITE, PERM_CREATE, PERM_DELETE, PERM_ADMIN = 1, 2, 4, 8, 16
+
+# create flags -> (ephemeral, sequential, container, ttl)
+CREATE_FLAGS: dict[int, tuple[bool, bool, bool, bool]] = {
+    m.value: (m.ephemeral, m.sequential, m == CreateMode.CONTAINER, m.ttl) for m in CreateMode
+}
+
 # Special xids of the client protocol.
 XID_NOTIFICATION = -1
 XID_PING = -2

@@ -3,6 +3,8 @@ trailing slash, no control or reserved characters."""
 
 from __future__ import annotations
 
+import re
+
 from odradek.zk.codes import Err, KeeperError
 
 
@@ -17,9 +19,14 @@ def _bad_char(c: str) -> bool:
     )
 
 
+_SIMPLE = re.compile(r"(?:/[0-9A-Za-z_\-:@%+,=~#$!&*'()\[\]{}<>?^`|;\"]+)+")
+
+
 def validate(path: str, sequential: bool = False) -> None:
     if sequential:
         path += "1"
+    if _SIMPLE.fullmatch(path):  # common case: printable ASCII without dots
+        return
     if not path or path[0] != "/":
         raise KeeperError(Err.BADARGUMENTS, f"path must start with /: {path!r}")
     if path == "/":

@@ -16,13 +16,17 @@ from odradek.zk import acl as aclmod
 from odradek.zk import paths
 from odradek.zk.codes import (
     CONTAINER_OWNER,
+    CREATE_FLAGS,
     MAX_TTL,
+    PERM_ADMIN,
+    PERM_CREATE,
+    PERM_DELETE,
+    PERM_READ,
+    PERM_WRITE,
     TTL_OWNER_MASK,
-    CreateMode,
     Err,
     KeeperError,
     Op,
-    Perm,
 )
 from odradek.zk.jute import JuteError, Reader
 from odradek.zk.records import ACLs, read_acls
@@ -87,9 +91,12 @@ class Processor:
     def __init__(self, tree: DataTree) -> None:
         self.tree = tree
         self.outstanding: dict[str, tuple[int, NodeView | None]] = {}
+        self.newest = 0  # highest zxid in outstanding
 
     def applied(self, zxid: int) -> None:
-        if self.outstanding:
+        if self.outstanding and self.newest <= zxid:
+            self.outstanding.clear()
+        elif self.outstanding:
             for path in [p for p, (z, _v) in self.outstanding.items() if z <= zxid]:
                 del self.outstanding[path]
 
@@ -119,6 +126,8 @@ class Processor:
             return Txn(session_id, cxid, zxid, now, Op.ERROR, ErrorTxn(e.code))
         for path, v in view.local.items():
             self.outstanding[path] = (zxid, v)
+        if view.local:
+            self.newest = zxid
         return Txn(session_id, cxid, zxid, now, type_, rec)
 
     def _multi(self, r: Reader, view: View, session_id: int, auth: list[aclmod.AuthId]) -> MultiTxn:
@@ -160,16 +169,19 @@ class Processor:
             path, data, version = r.ustring(), r.data(), r.int()
             paths.validate(path)
             node = view.need(path)
-            aclmod.check(node.acl, Perm.WRITE, auth)
+            aclmod.check(node.acl, PERM_WRITE, auth)
             _check_version(version, node.version)
-            view.local[path] = replace(node, version=node.version + 1)
+            view.local[path] = NodeView(
+                node.version + 1, node.aversion, node.cversion, node.num_children, node.owner,
+                node.acl,
+            )  # fmt: skip
             return SetDataTxn(path, data, node.version + 1)
         if op == Op.SET_ACL:
             path, acls, version = r.ustring(), read_acls(r), r.int()
             paths.validate(path)
             fixed = aclmod.fixup(acls, auth)
             node = view.need(path)
-            aclmod.check(node.acl, Perm.ADMIN, auth)
+            aclmod.check(node.acl, PERM_ADMIN, auth)
             _check_version(version, node.aversion)
             view.local[path] = replace(node, aversion=node.aversion + 1, acl=fixed)
             return SetACLTxn(path, fixed, node.aversion + 1)
@@ -177,7 +189,7 @@ class Processor:
             path, version = r.ustring(), r.int()
             paths.validate(path)
             node = view.need(path)
-            aclmod.check(node.acl, Perm.READ, auth)
+            aclmod.check(node.acl, PERM_READ, auth)
             _check_version(version, node.version)
             return CheckTxn(path, version)
         raise KeeperError(Err.UNIMPLEMENTED, f"op {op} is not a write")
@@ -187,37 +199,42 @@ class Processor:
     ) -> CreateTxn:
         path, data, acls, flags = r.ustring(), r.data(), read_acls(r), r.int()
         ttl = r.long() if op == Op.CREATE_TTL else -1
-        try:
-            mode = CreateMode(flags)
-        except ValueError as exc:
-            raise KeeperError(Err.BADARGUMENTS, f"bad create flags {flags}") from exc
-        if mode.ttl != (op == Op.CREATE_TTL) or (op == Op.CREATE_TTL and not 0 < ttl <= MAX_TTL):
+        mode = CREATE_FLAGS.get(flags)
+        if mode is None:
+            raise KeeperError(Err.BADARGUMENTS, f"bad create flags {flags}")
+        ephemeral, sequential, container, with_ttl = mode
+        if with_ttl != (op == Op.CREATE_TTL) or (op == Op.CREATE_TTL and not 0 < ttl <= MAX_TTL):
             raise KeeperError(Err.BADARGUMENTS, "TTL needs createTTL with a TTL mode")
-        if (mode == CreateMode.CONTAINER) != (op == Op.CREATE_CONTAINER):
+        if container != (op == Op.CREATE_CONTAINER):
             raise KeeperError(Err.BADARGUMENTS, "containers need createContainer")
-        paths.validate(path, mode.sequential)
+        paths.validate(path, sequential)
         fixed = aclmod.fixup(acls, auth)
         parent_path, _name = parent_of(path)
         parent = view.need(parent_path)
-        aclmod.check(parent.acl, Perm.CREATE, auth)
-        if mode.sequential:
+        aclmod.check(parent.acl, PERM_CREATE, auth)
+        if sequential:
             path = f"{path}{parent.cversion:010d}"
             paths.validate(path)
         if view.get(path) is not None:
             raise KeeperError(Err.NODEEXISTS, path)
         if is_session_owner(parent.owner):
             raise KeeperError(Err.NOCHILDRENFOREPHEMERALS, path)
-        if mode.ephemeral:
+        if ephemeral:
             owner = session_id
-        elif mode == CreateMode.CONTAINER:
+        elif container:
             owner = CONTAINER_OWNER
-        elif mode.ttl:
+        elif with_ttl:
             owner = TTL_OWNER_MASK | ttl
         else:
             owner = 0
         new_cversion = parent.cversion + 1
-        view.local[parent_path] = replace(
-            parent, cversion=new_cversion, num_children=parent.num_children + 1
+        view.local[parent_path] = NodeView(
+            parent.version,
+            parent.aversion,
+            new_cversion,
+            parent.num_children + 1,
+            parent.owner,
+            parent.acl,
         )
         view.local[path] = NodeView(0, 0, 0, 0, owner, fixed)
         return CreateTxn(path, data, fixed, owner, new_cversion)
@@ -229,11 +246,18 @@ class Processor:
         parent_path, _name = parent_of(path)
         parent = view.need(parent_path)
         node = view.need(path)
-        aclmod.check(parent.acl, Perm.DELETE, auth)
+        aclmod.check(parent.acl, PERM_DELETE, auth)
         _check_version(version, node.version)
         if node.num_children > 0:
             raise KeeperError(Err.NOTEMPTY, path)
-        view.local[parent_path] = replace(parent, num_children=parent.num_children - 1)
+        view.local[parent_path] = NodeView(
+            parent.version,
+            parent.aversion,
+            parent.cversion,
+            parent.num_children - 1,
+            parent.owner,
+            parent.acl,
+        )
         view.local[path] = None
         return DeleteTxn(path)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from odradek.zk import acl as aclmod
-from odradek.zk.codes import Err, KeeperError, Op, Perm
+from odradek.zk.codes import PERM_ADMIN, PERM_READ, Err, KeeperError, Op
 from odradek.zk.jute import JuteError, Reader, Writer
 from odradek.zk.records import write_acls
 from odradek.zk.tree import DataNode, DataTree
@@ -51,7 +51,7 @@ def exists(ctx: ReadContext, r: Reader, w: Writer) -> None:
 
 def get_data(ctx: ReadContext, r: Reader, w: Writer) -> None:
     path, watch = r.ustring(), r.bool()
-    node = _node(ctx, path, Perm.READ)
+    node = _node(ctx, path, PERM_READ)
     if watch:
         ctx.tree.watches.data.add(path, ctx.conn_id)
     w.buffer(node.data).raw(node.stat_bytes())
@@ -59,7 +59,7 @@ def get_data(ctx: ReadContext, r: Reader, w: Writer) -> None:
 
 def _children(ctx: ReadContext, r: Reader, w: Writer, with_stat: bool) -> None:
     path, watch = r.ustring(), r.bool()
-    node = _node(ctx, path, Perm.READ)
+    node = _node(ctx, path, PERM_READ)
     if watch:
         ctx.tree.watches.child.add(path, ctx.conn_id)
     w.strings(list(node.children))
@@ -76,7 +76,7 @@ def get_children2(ctx: ReadContext, r: Reader, w: Writer) -> None:
 
 
 def get_acl(ctx: ReadContext, r: Reader, w: Writer) -> None:
-    node = _node(ctx, r.ustring(), Perm.READ | Perm.ADMIN)
+    node = _node(ctx, r.ustring(), PERM_READ | PERM_ADMIN)
     write_acls(w, node.acl).raw(node.stat_bytes())
 
 
@@ -86,7 +86,7 @@ def sync(ctx: ReadContext, r: Reader, w: Writer) -> None:
 
 def all_children_number(ctx: ReadContext, r: Reader, w: Writer) -> None:
     path = r.ustring()
-    _node(ctx, path, Perm.READ)
+    _node(ctx, path, PERM_READ)
     w.int(ctx.tree.count_descendants(path))
 
 

@@ -71,15 +71,58 @@ def read_acl(r: Reader) -> ACL:
     return ACL(perms, r.ustring(), r.ustring())
 
 
+_DECODED: dict[bytes, ACLs] = {}
+_ENCODED: dict[ACLs, bytes] = {}
+_CACHE_MAX = 4096
+
+
+def _skip_acls(r: Reader) -> int:
+    """Advance over an ACL vector without building objects; returns its count."""
+    n = r.int()
+    if n > r.remaining():
+        raise JuteError("vector longer than the frame")
+    for _ in range(max(n, 0)):
+        r.int()
+        for _field in range(2):
+            size = r.int()
+            if size > 0:
+                if r.pos + size > r.end:
+                    raise JuteError("buffer runs past the end")
+                r.pos += size
+    return n
+
+
 def read_acls(r: Reader) -> ACLs | None:
-    items = r.vector(read_acl)
-    return None if items is None else tuple(items)
+    """Decode an ACL vector; the few distinct lists clients send are decoded once."""
+    start = r.pos
+    n = _skip_acls(r)
+    if n < 0:
+        return None
+    key = bytes(r.buf[start : r.pos])
+    cached = _DECODED.get(key)
+    if cached is None:
+        sub = Reader(key, 4)
+        cached = tuple(read_acl(sub) for _ in range(n))
+        if len(_DECODED) >= _CACHE_MAX:
+            _DECODED.clear()
+        _DECODED[key] = cached
+    return cached
+
+
+def acls_bytes(acls: ACLs) -> bytes:
+    cached = _ENCODED.get(acls)
+    if cached is None:
+        w = Writer().int(len(acls))
+        for a in acls:
+            w.int(a.perms).ustring(a.scheme).ustring(a.id)
+        cached = w.getvalue()
+        if len(_ENCODED) >= _CACHE_MAX:
+            _ENCODED.clear()
+        _ENCODED[acls] = cached
+    return cached
 
 
 def write_acls(w: Writer, acls: ACLs | None) -> Writer:
     if acls is None:
         return w.int(-1)
-    w.int(len(acls))
-    for a in acls:
-        w.int(a.perms).ustring(a.scheme).ustring(a.id)
-    return w
+    return w.raw(acls_bytes(acls))

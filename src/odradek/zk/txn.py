@@ -9,11 +9,16 @@ setData and setACL carry the resulting version, create carries the parent's new 
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from odradek.zk.codes import Op
 from odradek.zk.jute import JuteError, Reader, Writer
-from odradek.zk.records import ACLs, read_acls, write_acls
+from odradek.zk.records import ACLs, acls_bytes, read_acls, write_acls
+
+_INT = struct.Struct(">i")
+_LONG_INT = struct.Struct(">qi")
+_HEADER = struct.Struct(">qiqqi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +106,17 @@ class Txn:
 
 def _write_record(w: Writer, rec: Record) -> None:
     if isinstance(rec, CreateTxn):
-        w.ustring(rec.path).buffer(rec.data)
-        write_acls(w, rec.acl).long(rec.owner).int(rec.parent_cversion)
+        path = rec.path.encode("utf-8")
+        w.out += b"".join(
+            (
+                _INT.pack(len(path)),
+                path,
+                _INT.pack(len(rec.data)),
+                rec.data,
+                acls_bytes(rec.acl),
+                _LONG_INT.pack(rec.owner, rec.parent_cversion),
+            )
+        )
     elif isinstance(rec, DeleteTxn):
         w.ustring(rec.path)
     elif isinstance(rec, SetDataTxn):
@@ -152,7 +166,8 @@ def _read_record(r: Reader, type_: int) -> Record:
 
 
 def encode_txn(txn: Txn) -> bytes:
-    w = Writer().long(txn.session_id).int(txn.cxid).long(txn.zxid).long(txn.time).int(txn.type)
+    w = Writer()
+    w.out += _HEADER.pack(txn.session_id, txn.cxid, txn.zxid, txn.time, txn.type)
     _write_record(w, txn.record)
     return w.getvalue()
 
