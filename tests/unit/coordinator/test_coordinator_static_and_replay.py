@@ -183,3 +183,16 @@ def test_malformed_records_are_skipped_on_load() -> None:
     h.partition.records.append((len(h.partition.records), None, b"value without key"))
     coord = h.reload()
     assert h.committed("s", coord=coord) == {("t", 0): 4}
+
+
+def test_transactional_offsets_written_and_unstable_while_pending() -> None:
+    from odradek.coordinator.group.records import OffsetValue
+
+    h = Harness()
+    h.coord.write_offsets("tx", {("t", 0): OffsetValue(12, "", 1, 0), ("t", 1): OffsetValue(3)})
+    assert h.committed("tx", coord=h.reload()) == {("t", 0): 12, ("t", 1): 3}
+    h.coord.pending_offsets = lambda g: {("t", 1)} if g == "tx" else set()
+    fetched = {f.partition: f for f in h.coord.fetch_offsets("tx", None, require_stable=True)}
+    assert fetched[0].offset == 12 and fetched[0].error == ErrorCode.NONE
+    assert fetched[1].error == ErrorCode.UNSTABLE_OFFSET_COMMIT and fetched[1].offset == -1
+    assert {f.offset for f in h.coord.fetch_offsets("tx", None)} == {12, 3}

@@ -10,7 +10,7 @@ rebalance and retention deadlines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 
 from odradek.common.clock import Clock
 from odradek.common.errors import ErrorCode, KafkaError
@@ -31,12 +31,14 @@ from odradek.coordinator.group.api import (
 )
 from odradek.coordinator.group.config import GroupConfig, partition_for
 from odradek.coordinator.group.reconcile import TopicsView
+from odradek.coordinator.group.records import OffsetKey, OffsetValue
 from odradek.coordinator.group.state import GroupShardState
 from odradek.coordinator.runtime import (
     CoordinatorResult,
     CoordinatorShard,
     PartitionReader,
     PartitionWriter,
+    Record,
 )
 
 __all__ = ["GroupCoordinator", "TopicsView"]
@@ -61,6 +63,8 @@ class GroupCoordinator:
         self.clock = clock
         self.topics: TopicsView = topics if topics is not None else _NoTopics()
         self._shards: dict[int, tuple[CoordinatorShard, GroupShardState]] = {}
+        # KIP-447: group id -> partitions with a transactional commit not yet decided.
+        self.pending_offsets: Callable[[str], set[tuple[str, int]]] | None = None
 
     # ------------------------------------------------------------------ partitions
 
@@ -148,10 +152,39 @@ class GroupCoordinator:
         self._write(req.group_id, lambda st, now: offsets.commit_offsets(st, req, now, respond))
 
     def fetch_offsets(
-        self, group_id: str, partitions: list[tuple[str, int]] | None
+        self,
+        group_id: str,
+        partitions: list[tuple[str, int]] | None,
+        require_stable: bool = False,
     ) -> list[FetchedOffset]:
+        """Committed offsets; with ``require_stable`` (KIP-447), partitions with a transactional
+        commit still pending (per :attr:`pending_offsets`) get UNSTABLE_OFFSET_COMMIT."""
         _, state = self._shard(group_id)
-        return offsets.fetch_offsets(state, group_id, partitions)
+        fetched = offsets.fetch_offsets(state, group_id, partitions)
+        if not require_stable or self.pending_offsets is None:
+            return fetched
+        unstable = self.pending_offsets(group_id)
+        return [
+            FetchedOffset(f.topic, f.partition, error=ErrorCode.UNSTABLE_OFFSET_COMMIT)
+            if (f.topic, f.partition) in unstable
+            else f
+            for f in fetched
+        ]
+
+    def write_offsets(
+        self, group_id: str, committed: Mapping[tuple[str, int], OffsetValue]
+    ) -> None:
+        """Make offsets durable without member checks (a transaction's COMMIT marker does
+        this for its TxnOffsetCommit offsets). Raises KafkaError if the append fails."""
+        records: list[Record] = [
+            (OffsetKey(group_id, t, p).encode(), v.encode())
+            for (t, p), v in sorted(committed.items())
+        ]
+        failed: list[ErrorCode] = []
+        res = CoordinatorResult(records).then(lambda e: failed.append(e) if e else None)
+        self._write(group_id, lambda _st, _now: res)
+        if failed:
+            raise KafkaError(failed[0], f"writing offsets of {group_id} failed")
 
     def delete_offsets(
         self,
