@@ -3,8 +3,12 @@
 Codec ids are Kafka's attribute values: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
 Snappy decodes both raw blocks (what librdkafka sends) and the xerial framing (what Kafka's
 Java client sends: ``\\x82SNAPPY\\x00`` header, then ``[i32 length][raw block]``
-chunks); it encodes raw blocks. LZ4 uses the LZ4 frame format, as Kafka does since KIP-57.
-Used by the builder, tools and tests, never on the produce path.
+chunks); it encodes raw blocks, or the xerial framing through ``compress_like`` when the
+input being rewritten was xerial (the log cleaner). LZ4 uses the LZ4 frame format, as Kafka
+does since KIP-57, with independent blocks and no content checksum (Java's reader rejects
+linked blocks). zstd frames are decoded in streaming mode, so a frame without a content-size
+header (what streaming encoders write) decodes too.
+Used by the builder, tools, the log cleaner and tests, never on the produce path.
 """
 
 from __future__ import annotations
@@ -48,10 +52,25 @@ def compress(codec: int, data: bytes | memoryview) -> bytes:
     if codec == Codec.SNAPPY:
         return bytes(cramjam.snappy.compress_raw(data))
     if codec == Codec.LZ4:
-        return bytes(cramjam.lz4.compress(data))
+        return _lz4_frame(data)
     if codec == Codec.ZSTD:
         return bytes(cramjam.zstd.compress(data))
     raise KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, f"unknown codec {codec}")
+
+
+def compress_like(codec: int, data: bytes | memoryview, original: bytes | memoryview) -> bytes:
+    """Compress ``data`` as ``original`` (a compressed records section) was: same codec and,
+    for snappy, the same framing (xerial if the original was xerial, else raw blocks)."""
+    if codec == Codec.SNAPPY and bytes(original[: len(XERIAL_MAGIC)]) == XERIAL_MAGIC:
+        return xerial_snappy_compress(bytes(data))
+    return compress(codec, data)
+
+
+def _lz4_frame(data: bytes | memoryview) -> bytes:
+    """An LZ4 frame with independent 64 KB blocks and no content checksum."""
+    c = cramjam.lz4.Compressor(content_checksum=False, block_linked=False)
+    c.compress(bytes(data))
+    return bytes(c.finish())
 
 
 def decompress(codec: int, data: bytes | memoryview) -> bytes:

@@ -2,8 +2,9 @@
 
 Steps, as Kafka's ``LogLoader``:
 
-1. Remove leftovers of interrupted operations: ``*.deleted``, ``*.cleaned``, ``*.swap``,
-   ``*.tmp`` files, and index files whose ``.log`` is gone.
+1. Finish or roll back an interrupted cleaner swap (``swap.recover_swaps``), then remove
+   leftovers of interrupted operations: ``*.deleted``, ``*.cleaned``, ``*.swap``, ``*.tmp``
+   files, and index files whose ``.log`` is gone.
 2. Open every ``<20-digit base offset>.log`` in offset order.
 3. Clean shutdown (marker present): trust each segment's indexes and only read the tail after
    the last index entry to find the next offset. A segment whose index is missing or fails its
@@ -28,6 +29,7 @@ from pathlib import Path
 from odradek.common.config import LogConfig
 from odradek.storage.recovery import recover_segment
 from odradek.storage.segment import LogSegment
+from odradek.storage.swap import recover_swaps
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def load_segments(
     clean: bool,
 ) -> tuple[list[LogSegment], list[str]]:
     """Open and (if needed) recover the segments of ``dir``; returns segments and a report."""
-    report: list[str] = []
+    report: list[str] = recover_swaps(dir)
     bases = sorted(_clean_leftovers(dir))
     segments = [open_segment(dir, b, config, now_ms) for b in bases]
     recover_from = len(segments) - 1

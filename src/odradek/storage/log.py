@@ -389,6 +389,25 @@ class Log(LogReadMixin):
             self.txns.producers.delete_snapshots_before(self._bases[0])
         return n
 
+    def replace_segments(self, old: list[LogSegment], new: LogSegment) -> bool:
+        """The cleaner's swap: consecutive inactive ``old`` segments become ``new``.
+
+        False (nothing changed) when ``old`` is no longer a run of this log's inactive segments
+        (retention, truncation or DeleteRecords got there first).
+        """
+        try:
+            i = next(j for j, s in enumerate(self._segments) if s is old[0])
+        except StopIteration:
+            return False
+        run = self._segments[i : i + len(old)]
+        if len(run) != len(old) or any(a is not b for a, b in zip(run, old, strict=True)):
+            return False
+        if i + len(old) >= len(self._segments):
+            return False
+        self._segments[i : i + len(old)] = [new]
+        self._bases[i : i + len(old)] = [new.base_offset]
+        return True
+
     def _log_start_changed(self) -> None:
         if self.on_log_start_offset_change is not None:
             self.on_log_start_offset_change(self)

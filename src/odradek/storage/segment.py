@@ -51,19 +51,21 @@ class LogSegment:
         index_interval_bytes: int,
         max_index_bytes: int,
         created_ms: int,
+        suffix: str = "",
     ) -> None:
+        """``suffix`` (e.g. ``.cleaned``) is appended to every file name: the cleaner writes
+        a segment under temporary names and renames it into place (see ``swap``)."""
         self.dir = dir
         self.base_offset = base_offset
         self.index_interval_bytes = index_interval_bytes
         stem = segment_name(base_offset)
-        self.log_path = dir / f"{stem}.log"
+        self.log_path = dir / f"{stem}.log{suffix}"
         self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
         self.size = os.fstat(self._fd).st_size
-        self.indexes_existed = (dir / f"{stem}.index").exists() and (
-            dir / f"{stem}.timeindex"
-        ).exists()
-        self.offset_index = OffsetIndex(dir / f"{stem}.index", base_offset, max_index_bytes)
-        self.time_index = TimeIndex(dir / f"{stem}.timeindex", base_offset, max_index_bytes)
+        index_path, time_path = dir / f"{stem}.index{suffix}", dir / f"{stem}.timeindex{suffix}"
+        self.indexes_existed = index_path.exists() and time_path.exists()
+        self.offset_index = OffsetIndex(index_path, base_offset, max_index_bytes)
+        self.time_index = TimeIndex(time_path, base_offset, max_index_bytes)
         self.created_ms = created_ms
         self.next_offset = base_offset
         self.max_timestamp = -1
