@@ -25,6 +25,7 @@ from odradek.common.config import BrokerConfig, LogConfig
 from odradek.controller.metadata_store import FileTopicStore
 from odradek.coordinator.group.driver import GroupCoordinatorDriver
 from odradek.coordinator.txn.driver import TxnCoordinatorDriver
+from odradek.storage.log_cleaner import LogCleaner
 from odradek.storage.log_manager import LogManager
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Broker:
         self.topics = TopicService(self)
         default = LogConfig.from_props(self.topics.effective_props(None))
         self.log_manager = LogManager([data_dir], default, self.clock)
+        self.log_cleaner = LogCleaner.from_config(self.log_manager, config)
         self.replicas = ReplicaManager(self)
         self.purgatory = FetchPurgatory()
         self.producer_ids = ProducerIdManager(self.store)
@@ -111,6 +113,8 @@ class Broker:
                 )
             ),
         ]
+        if self.config.get_bool("log.cleaner.enable"):
+            self.log_cleaner.start()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -124,6 +128,7 @@ class Broker:
             except Exception:
                 log.exception("stopping %s failed", type(service).__name__)
         self.purgatory.notify_all()
+        await self.log_cleaner.stop()
         self.log_manager.shutdown()
 
     async def _every(self, interval_s: float, fn: object) -> None:
