@@ -8,7 +8,7 @@ base offset and ``lastOffsetDelta`` of the original (offsets never change, and t
 sequence range stays the same), producer id/epoch, base sequence, partition leader epoch,
 every attribute bit (codec, timestamp type, transactional, control) and, per record, its
 offset, timestamp, key, value and headers. The codec is the original's, with the same snappy
-framing (see ``compression.compress_like``).
+framing (see ``compression.compress_like``). ``empty_batch`` keeps only the header.
 
 Delete horizon (KIP-534): the first clean that retains a tombstone or a transaction marker
 sets attribute bit 6 and stores ``now + delete.retention.ms`` in ``baseTimestamp``; record
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.records.batch import (
+    COMPRESSION_MASK,
     CRC_POS,
     DELETE_HORIZON_MASK,
     HEADER,
@@ -84,12 +85,13 @@ def rebuild_batch(
     kept: Sequence[RawRecord],
     delete_horizon: int | None = None,
 ) -> bytes:
-    """A batch of ``kept`` records (non-empty), shaped like ``original`` (see module doc).
+    """A batch of ``kept`` records, shaped like ``original`` (see module doc).
 
-    ``delete_horizon`` sets the KIP-534 horizon on a batch that has none yet.
+    ``delete_horizon`` sets the KIP-534 horizon on a batch that has none yet. No records
+    gives ``empty_batch``.
     """
     if not kept:
-        raise ValueError("a rebuilt batch needs at least one record")
+        return empty_batch(h)
     attributes = h.attributes
     base_ts = h.base_timestamp
     if delete_horizon is not None and not has_delete_horizon(h):
@@ -129,4 +131,32 @@ def rebuild_batch(
     )
     buf[HEADER_SIZE:] = payload
     buf[CRC_POS : CRC_POS + 4] = compute_crc(buf, 0, size).to_bytes(4, "big")
+    return bytes(buf)
+
+
+def empty_batch(h: BatchHeader) -> bytes:
+    """A header-only batch (no records, uncompressed) covering ``h``'s offsets.
+
+    Kafka keeps one for the last batch of a live idempotent/transactional producer whose
+    records were all cleaned away, so the producer's sequence and epoch survive a reload.
+    """
+    buf = bytearray(HEADER_SIZE)
+    HEADER.pack_into(
+        buf,
+        0,
+        h.base_offset,
+        HEADER_SIZE - LOG_OVERHEAD,
+        h.partition_leader_epoch,
+        h.magic,
+        0,
+        h.attributes & ~COMPRESSION_MASK,
+        h.last_offset_delta,
+        h.base_timestamp,
+        h.max_timestamp,
+        h.producer_id,
+        h.producer_epoch,
+        h.base_sequence,
+        0,
+    )
+    buf[CRC_POS : CRC_POS + 4] = compute_crc(buf, 0, HEADER_SIZE).to_bytes(4, "big")
     return bytes(buf)

@@ -14,8 +14,9 @@ first dirty offset, the aborted transactions and the last batch of each live pro
    no later record of that key is in the map; a tombstone is kept until its batch's delete
    horizon (KIP-534, set by the first clean that keeps it: ``now + delete.retention.ms``) has
    passed. Aborted transactional batches are dropped. A transaction marker is kept while its
-   transaction still has records, else until its own delete horizon. The last batch of each
-   live producer is kept whole so producer state (sequence numbers) survives a reload. Kept
+   transaction still has records, else until its own delete horizon. When every record of
+   the last batch of a live producer goes, an empty (header-only) batch stays, as in Kafka, so
+   producer state (sequence numbers, epoch) survives a reload. Kept
    batches are copied verbatim when untouched, else re-built (``records.rebatch``) with their
    offsets, timestamps, headers and codec.
 
@@ -36,7 +37,12 @@ from pathlib import Path
 
 from odradek.common.config import LogConfig
 from odradek.records.batch import HEADER_SIZE, BatchHeader, read_header
-from odradek.records.rebatch import has_delete_horizon, rebuild_batch, scan_raw_records
+from odradek.records.rebatch import (
+    empty_batch,
+    has_delete_horizon,
+    rebuild_batch,
+    scan_raw_records,
+)
 from odradek.storage.offset_map import OffsetMap
 from odradek.storage.segment import LogSegment
 from odradek.storage.swap import CLEANED, FaultHook, discard_cleaned
@@ -318,15 +324,11 @@ class _CopyState:
     def filter(self, h: BatchHeader, data: bytes, stats: CleanStats) -> bytes | None:
         """The bytes to keep for one batch (``data`` itself, a rebuilt batch, or None)."""
         stats.records_read += h.records_count
-        if self.plan.producer_last_offsets.get(h.producer_id) == h.last_offset:
-            stats.records_kept += h.records_count
-            if h.is_transactional and not h.is_control:
-                self.txn_has_data[h.producer_id] = True
-            return data
         if h.is_control:
             return self._marker(h, data, stats)
+        producer_last = self.plan.producer_last_offsets.get(h.producer_id) == h.last_offset
         if self.aborted.contains(h):
-            return None
+            return empty_batch(h) if producer_last else None
         _h, records = scan_raw_records(data)
         now = self.plan.now_ms
         expired = has_delete_horizon(h) and now >= h.base_timestamp
@@ -339,7 +341,7 @@ class _CopyState:
         ]
         stats.records_kept += len(kept)
         if not kept:
-            return None
+            return empty_batch(h) if producer_last else None
         if h.is_transactional:
             self.txn_has_data[h.producer_id] = True
         needs_horizon = not has_delete_horizon(h) and any(r.tombstone for r in kept)

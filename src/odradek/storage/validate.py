@@ -2,8 +2,9 @@
 
 Per batch, header only plus one CRC32C over the bytes (no per-record work): magic 2
 (else UNSUPPORTED_FOR_MESSAGE_FORMAT), a sane length that fits the request and a matching CRC
-(else CORRUPT_MESSAGE), size within ``max.message.bytes`` (else MESSAGE_TOO_LARGE), at least
-one record and, for leader appends, ``lastOffsetDelta == recordsCount - 1`` (else
+(else CORRUPT_MESSAGE), size within ``max.message.bytes`` (else MESSAGE_TOO_LARGE) and, for
+leader appends, at least one record (a follower may copy the empty batches the cleaner keeps
+for live producers) and ``lastOffsetDelta == recordsCount - 1`` (else
 INVALID_RECORD). On a compacted topic every record of a leader append needs a key (else
 INVALID_RECORD); that check decodes records, so it only runs when ``compact`` is in
 ``cleanup.policy``. Trailing bytes that do not form a whole batch are CORRUPT_MESSAGE. The whole
@@ -32,7 +33,7 @@ def validate_request(
                 ErrorCode.MESSAGE_TOO_LARGE,
                 f"batch of {h.size} bytes exceeds max.message.bytes {config.max_message_bytes}",
             )
-        if h.records_count <= 0:
+        if h.records_count <= 0 and leader:
             raise KafkaError(ErrorCode.INVALID_RECORD, "record batch without records")
         if h.last_offset_delta < 0 or (leader and h.last_offset_delta != h.records_count - 1):
             raise KafkaError(
