@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from odradek.broker.api import ApiSpec
+from odradek.broker.cluster import ClusterServices
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.producer_ids import ProducerIdManager
 from odradek.broker.purgatory import FetchPurgatory
@@ -22,7 +23,7 @@ from odradek.broker.replica_manager import ReplicaManager
 from odradek.broker.topics import TopicService
 from odradek.common.clock import Clock, SystemClock
 from odradek.common.config import BrokerConfig, LogConfig
-from odradek.controller.metadata_store import FileTopicStore
+from odradek.controller.metadata_store import FileTopicStore, TopicStore
 from odradek.coordinator.group.driver import GroupCoordinatorDriver
 from odradek.coordinator.txn.driver import TxnCoordinatorDriver
 from odradek.storage.log_cleaner import LogCleaner
@@ -52,10 +53,18 @@ class Broker:
         self.node_id = config.broker_id
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = FileTopicStore(data_dir)
+        self.cluster: ClusterServices | None = None
+        self.store: TopicStore
+        if config.get_str("zookeeper.connect"):
+            self.cluster = ClusterServices(self)
+            self.store = self.cluster.store
+        else:
+            self.store = FileTopicStore(data_dir)
         self.topics = TopicService(self)
         default = LogConfig.from_props(self.topics.effective_props(None))
         self.log_manager = LogManager([data_dir], default, self.clock)
+        if self.cluster is not None:
+            self.cluster.attach()
         self.log_cleaner = LogCleaner.from_config(self.log_manager, config)
         self.replicas = ReplicaManager(self)
         self.purgatory = FetchPurgatory()
@@ -79,9 +88,13 @@ class Broker:
         return self.store.cluster_id
 
     def live_brokers(self) -> list[BrokerEndpoint]:
+        if self.cluster is not None:
+            return self.cluster.live_brokers()
         return [self.endpoint]
 
     def controller_id(self) -> int:
+        if self.cluster is not None:
+            return self.cluster.replicas.metadata.controller_id
         return self.node_id
 
     def add_service(self, service: Service) -> None:
@@ -95,11 +108,14 @@ class Broker:
         self.log_manager.startup()
         for line in self.log_manager.recovery_report:
             log.warning("recovery: %s", line)
-        for info in self.store.topics().values():
-            config = self.topics.log_config(info.name)
-            for p in range(info.partitions):
-                self.log_manager.get_or_create_log(info.name, p, config)
+        if self.cluster is None:
+            for info in self.store.topics().values():
+                config = self.topics.log_config(info.name)
+                for p in range(info.partitions):
+                    self.log_manager.get_or_create_log(info.name, p, config)
         self.topics.refresh_log_configs()
+        if self.cluster is not None:
+            await self.cluster.start()
         for service in self.services:
             await service.start()
         retention_s = self.config.get_int("log.retention.check.interval.ms") / 1000
@@ -129,6 +145,8 @@ class Broker:
                 log.exception("stopping %s failed", type(service).__name__)
         self.purgatory.notify_all()
         await self.log_cleaner.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
         self.log_manager.shutdown()
 
     async def _every(self, interval_s: float, fn: object) -> None:

@@ -1,7 +1,8 @@
 """Partition routing on a broker: find the local log of a partition, append, read, notify waiters.
 
 In the single-node mode every partition is led here and the high watermark is the log end
-offset; the cluster mode puts leadership, ISR and the high watermark rules in front of this.
+offset; in cluster mode :class:`~odradek.replication.manager.ClusterReplicas` puts leadership,
+the ISR and the high watermark rules in front of the logs, and this class delegates to it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ class ReplicaManager:
         self.broker = broker
 
     def log_for(self, topic: str, partition: int) -> Log:
+        """The log of a partition led here (cluster mode: NOT_LEADER_OR_FOLLOWER otherwise)."""
+        cluster = self.broker.cluster
+        if cluster is not None:
+            return cluster.replicas.leader(topic, partition)[1]
         lg = self.broker.log_manager.get_log(topic, partition)
         if lg is None:
             raise KafkaError(
@@ -28,8 +33,33 @@ class ReplicaManager:
             )
         return lg
 
-    def append(self, topic: str, partition: int, records: memoryview, now_ms: int) -> AppendInfo:
+    def append(
+        self, topic: str, partition: int, records: memoryview, now_ms: int, acks: int = 1
+    ) -> AppendInfo:
+        cluster = self.broker.cluster
+        if cluster is not None:
+            return cluster.replicas.append(topic, partition, records, now_ms, acks)
         lg = self.log_for(topic, partition)
         info = lg.append_as_leader(records, now_ms)
         self.broker.purgatory.notify((topic, partition))
         return info
+
+    async def wait_committed(
+        self, topic: str, partition: int, last_offset: int, timeout_s: float
+    ) -> int:
+        """acks=all: wait until ``last_offset`` is below the high watermark; an error code."""
+        cluster = self.broker.cluster
+        if cluster is None:
+            return 0
+        return await cluster.replicas.wait_committed(
+            topic, partition, last_offset, timeout_s, self.broker.purgatory.wait
+        )
+
+    def follower_fetch(self, topic: str, partition: int, replica: int, offset: int) -> None:
+        """A follower fetched from ``offset``: its log end offset, for the ISR and the HW."""
+        cluster = self.broker.cluster
+        if cluster is not None:
+            cluster.replicas.on_follower_fetch(topic, partition, replica, offset)
+
+    def is_follower_read(self, replica_id: int) -> bool:
+        return self.broker.cluster is not None and replica_id >= 0

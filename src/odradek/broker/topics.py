@@ -129,9 +129,10 @@ class TopicService:
         if validate_only:
             return info
         self.store.create(info)
-        config = self.log_config(name)
-        for p in range(partitions):
-            self.broker.log_manager.get_or_create_log(name, p, config)
+        if self.broker.cluster is None:  # cluster mode: logs come with LeaderAndIsr
+            config = self.log_config(name)
+            for p in range(partitions):
+                self.broker.log_manager.get_or_create_log(name, p, config)
         log.info("created topic %s with %d partitions, configs %s", name, partitions, configs)
         return info
 
@@ -151,6 +152,9 @@ class TopicService:
         if not self.broker.config.get_bool("delete.topic.enable"):
             raise KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, "Topic deletion is disabled.")
         self.store.delete(name)
+        if self.broker.cluster is not None:  # the controller deletes (StopReplica)
+            log.info("queued deletion of topic %s", name)
+            return
         for p in range(info.partitions):
             self.broker.log_manager.delete_log(name, p)
             self.broker.purgatory.notify((name, p))
@@ -167,6 +171,8 @@ class TopicService:
         if validate_only:
             return
         self.store.set_partitions(name, count)
+        if self.broker.cluster is not None:
+            return
         config = self.log_config(name)
         for p in range(info.partitions, count):
             self.broker.log_manager.get_or_create_log(name, p, config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -10,6 +12,7 @@ from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.topics import validate_topic_name
 from odradek.common.errors import ErrorCode, KafkaError
+from odradek.protocol import shapes
 
 _ZERO = uuid.UUID(int=0)
 
@@ -47,7 +50,24 @@ def handle(ctx: RequestContext, request: Any) -> Any:
             code, message = error_of(exc)
             entry.update(error_code=code, error_message=message)
         out.append(entry)
-    return respond(ctx, {"throttle_time": 0, "responses": out})
+    response = respond(ctx, {"throttle_time": 0, "responses": out})
+    gone = [str(e["name"]) for e in out if e.get("error_code") == 0]
+    if ctx.broker.cluster is not None and gone:
+        timeout_ms = int(shapes.millis(getattr(request, "timeout", 0)))
+        return _await_deleted(ctx, gone, min(max(timeout_ms, 0), 30000) / 1000, response)
+    return response
+
+
+async def _await_deleted(
+    ctx: RequestContext, names: list[str], timeout_s: float, response: Any
+) -> Any:
+    """Cluster mode (Kafka's DelayedDeleteTopics): answer once the controller deleted them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(ctx.broker.topics.get(n) is None for n in names):
+            break
+        await asyncio.sleep(0.02)
+    return response
 
 
 SPEC = ApiSpec(20, "DeleteTopics", 1, 6, kio_handler=handle)

@@ -117,7 +117,7 @@ class _Budget:
 
 
 def _read_one(
-    ctx: RequestContext, t: _Target, budget: _Budget, committed: bool
+    ctx: RequestContext, t: _Target, budget: _Budget, committed: bool, follower: bool = False
 ) -> FetchPartitionResult:
     if t.name is None:
         return FetchPartitionResult(
@@ -128,6 +128,8 @@ def _read_one(
         limit = max(min(t.max_bytes, budget.left), 0)
         lso = lg.last_stable_offset
         upper = lso if committed else lg.high_watermark
+        if follower:  # a follower replicates up to the log end, not the high watermark
+            upper = lg.log_end_offset
         data = lg.read(t.fetch_offset, limit, upper, budget.size == 0)
         aborted = None
         if committed:
@@ -161,7 +163,8 @@ def _read_all(
 ) -> tuple[list[tuple[_Target, FetchPartitionResult]], int]:
     budget = _Budget(req.max_bytes)
     committed = req.isolation_level == 1
-    return [(t, _read_one(ctx, t, budget, committed)) for t in targets], budget.size
+    follower = ctx.broker.replicas.is_follower_read(req.replica_id)
+    return [(t, _read_one(ctx, t, budget, committed, follower)) for t in targets], budget.size
 
 
 def _changed(d: SessionDecision, t: _Target, r: FetchPartitionResult) -> bool:
@@ -216,10 +219,23 @@ def handle(ctx: RequestContext, body: memoryview, offset: int) -> RawResult:
     if d.error != ErrorCode.NONE:
         return encode_fetch_response(ctx.api_version, 0, int(d.error), 0, [])
     targets = _plan(ctx, req, d)
+    if ctx.broker.replicas.is_follower_read(req.replica_id):
+        _record_follower(ctx, req.replica_id, targets)
     read, size = _read_all(ctx, req, targets)
     if _ready(read, size, req):
         return _respond(ctx, d, read)
     return _wait_and_read(ctx, req, targets, d)
+
+
+def _record_follower(ctx: RequestContext, replica_id: int, targets: list[_Target]) -> None:
+    """Follower fetch: its fetch offset is its log end offset (ISR, high watermark)."""
+    for t in targets:
+        if t.name is None:
+            continue
+        try:
+            ctx.broker.replicas.follower_fetch(t.name, t.partition, replica_id, t.fetch_offset)
+        except KafkaError:
+            continue  # the read reports the error for this partition
 
 
 async def _wait_and_read(

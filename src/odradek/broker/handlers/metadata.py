@@ -28,10 +28,34 @@ from odradek.protocol.metadata import (
 _ZERO_UUID = uuid.UUID(int=0)
 
 
+def _cluster_partitions(ctx: RequestContext, info: TopicInfo) -> list[MetadataPartition]:
+    """Cluster mode: leaders and ISRs as the controller last sent them (UpdateMetadata)."""
+    assert ctx.broker.cluster is not None
+    cache = ctx.broker.cluster.replicas.metadata
+    states = cache.topics.get(info.name, {})
+    parts = []
+    for p in range(info.partitions):
+        s = states.get(p)
+        if s is None:
+            code = int(ErrorCode.LEADER_NOT_AVAILABLE)
+            parts.append(MetadataPartition(code, p, -1, -1, (), ()))
+            continue
+        code = 0 if s.leader in cache.brokers else int(ErrorCode.LEADER_NOT_AVAILABLE)
+        parts.append(
+            MetadataPartition(code, p, s.leader, s.leader_epoch, s.replicas, s.isr, s.offline)
+        )
+    return parts
+
+
 def topic_entry(ctx: RequestContext, info: TopicInfo) -> MetadataTopic:
     node = ctx.broker.node_id
     replicas = (node,)
-    parts = [MetadataPartition(0, p, node, 0, replicas, replicas) for p in range(info.partitions)]
+    if ctx.broker.cluster is not None:
+        parts = _cluster_partitions(ctx, info)
+    else:
+        parts = [
+            MetadataPartition(0, p, node, 0, replicas, replicas) for p in range(info.partitions)
+        ]
     return MetadataTopic(
         0, info.name, info.topic_id, ctx.broker.topics.is_internal(info.name), parts
     )

@@ -34,6 +34,7 @@ from odradek.broker.handlers import (
     incremental_alter_configs,
     init_producer_id,
     join_group,
+    leader_and_isr,
     leave_group,
     list_groups,
     list_offsets,
@@ -42,9 +43,12 @@ from odradek.broker.handlers import (
     offset_commit,
     offset_delete,
     offset_fetch,
+    offset_for_leader_epoch,
     produce,
+    stop_replica,
     sync_group,
     txn_offset_commit,
+    update_metadata,
     write_txn_markers,
 )
 
@@ -99,6 +103,15 @@ TXN_SPECS: list[ApiSpec] = [
 ]
 
 
+# Inter-broker APIs of the ZooKeeper-mode cluster (controller requests, follower truncation).
+CLUSTER_SPECS: list[ApiSpec] = [
+    leader_and_isr.SPEC,
+    stop_replica.SPEC,
+    update_metadata.SPEC,
+    offset_for_leader_epoch.SPEC,
+]
+
+
 def all_specs() -> list[ApiSpec]:
     """Every API served; coordinator APIs join this list as their modules are added."""
-    return list(CORE_SPECS) + list(GROUP_SPECS) + list(TXN_SPECS)
+    return list(CORE_SPECS) + list(GROUP_SPECS) + list(TXN_SPECS) + list(CLUSTER_SPECS)

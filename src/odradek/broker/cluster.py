@@ -1,0 +1,127 @@
+"""Cluster mode of a broker (``zookeeper.connect`` set): the ZooKeeper session, the topic store
+in ZooKeeper, the replicas this broker hosts and the controller it may become.
+
+Start order: load the checkpointed high watermarks, register ``/brokers/ids/N`` (ephemeral),
+then join the controller election. Stop order: resign as controller, stop the fetchers,
+checkpoint high watermarks, close the session (which removes the registration, so the
+controller moves leadership away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from odradek.controller import zk_paths as zp
+from odradek.controller.controller import KafkaController
+from odradek.controller.zk_store import ZkTopicStore, connect_kazoo
+from odradek.replication.fetcher import FetcherConfig
+from odradek.replication.manager import ClusterReplicas
+
+if TYPE_CHECKING:
+    from odradek.broker.broker import Broker, BrokerEndpoint
+
+log = logging.getLogger(__name__)
+
+
+class ClusterServices:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        cfg = broker.config
+        connect = cfg.get_str("zookeeper.connect") or ""
+        self.zk = connect_kazoo(connect, cfg.get_int("zookeeper.session.timeout.ms"))
+        self.store = ZkTopicStore(self.zk)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def attach(self) -> None:
+        """Second construction step, once the broker has its log manager and topic service."""
+        b = self.broker
+        cfg = b.config
+        self.lag_ms = int(cfg.get_int("replica.lag.time.max.ms"))
+        fetch = FetcherConfig(
+            max_wait_ms=cfg.get_int("replica.fetch.wait.max.ms"),
+            partition_max_bytes=cfg.get_int("replica.fetch.max.bytes"),
+        )
+        self.replicas = ClusterReplicas(
+            b.node_id,
+            b.log_manager,
+            b.topics.log_config,
+            lambda tp: b.purgatory.notify(tp),
+            self._write_isr,
+            b.clock,
+            self.lag_ms,
+            fetch,
+        )
+        self.controller = KafkaController(
+            self.zk, self.store, b.node_id, self._unclean, on_session_renewed=self._register
+        )
+
+    def _unclean(self, topic: str) -> bool:
+        props = self.broker.topics.effective_props(topic)
+        return str(props.get("unclean.leader.election.enable", "false")).lower() == "true"
+
+    async def start(self) -> None:
+        self.replicas.load_high_watermarks()
+        await asyncio.to_thread(self._register)
+        await self.controller.start()
+        self._tasks = [
+            asyncio.create_task(self._every(self.lag_ms / 2000, self.replicas.shrink_isr)),
+            asyncio.create_task(self._every(5.0, self.replicas.checkpoint_high_watermarks)),
+        ]
+
+    def _register(self) -> None:
+        e = self.broker.endpoint
+        reg = zp.BrokerRegistration(e.node_id, e.host, e.port, e.rack)
+        try:
+            self.store.register_broker(reg)
+        except Exception:
+            # a registration of our previous session may linger until it expires
+            with contextlib.suppress(Exception):
+                self.zk.delete(zp.broker_path(e.node_id))
+            self.store.register_broker(reg)
+        log.info("registered broker %d at %s:%d in ZooKeeper", e.node_id, e.host, e.port)
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await self.controller.stop()
+        await self.replicas.stop()
+        try:
+            self.replicas.checkpoint_high_watermarks()
+        except OSError as exc:
+            log.warning("high watermark checkpoint failed: %s", exc)
+        await asyncio.to_thread(self.zk.stop)
+        self.zk.close()
+
+    async def _write_isr(
+        self,
+        topic: str,
+        partition: int,
+        leader: int,
+        leader_epoch: int,
+        isr: tuple[int, ...],
+        controller_epoch: int,
+        zk_version: int,
+    ) -> int | None:
+        st = zp.PartitionState(leader, leader_epoch, isr, controller_epoch, zk_version)
+        return await asyncio.to_thread(self.store.update_isr, topic, partition, st)
+
+    def live_brokers(self) -> list[BrokerEndpoint]:
+        from odradek.broker.broker import BrokerEndpoint
+
+        known = self.replicas.metadata.brokers
+        if known:
+            return [BrokerEndpoint(b.node_id, b.host, b.port, b.rack) for b in known.values()]
+        regs = self.store.live_brokers()
+        return [BrokerEndpoint(r.node_id, r.host, r.port, r.rack) for r in regs.values()]
+
+    async def _every(self, interval_s: float, fn: object) -> None:
+        assert callable(fn)
+        while True:
+            await asyncio.sleep(max(interval_s, 0.05))
+            try:
+                fn()
+            except Exception:
+                log.exception("periodic task %s failed", getattr(fn, "__name__", fn))

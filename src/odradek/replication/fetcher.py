@@ -1,0 +1,238 @@
+"""ReplicaFetcher: a follower's loop pulling one leader's partitions (Kafka's fetcher thread).
+
+One fetcher per leader broker. A partition added to it starts *truncating*: the fetcher asks the
+leader OffsetForLeaderEpoch(latest local epoch) and cuts the local log where it diverges
+(KIP-101/KIP-279): at the leader's end offset for that epoch when the leader knows it, else at
+the local end offset of the epoch the leader answered with, else at the high watermark. Then it
+fetches from the log end offset with Fetch v12 (``replica_id`` = this broker), appends the
+leader's batches as they are (offsets and epochs assigned by the leader) and takes
+``min(leader high watermark, log end offset)`` as its high watermark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from odradek.common.errors import ErrorCode, KafkaError
+from odradek.net.client import BrokerClient
+from odradek.protocol import kio_codec, shapes
+from odradek.protocol.fetch_response import decode_fetch_response
+from odradek.protocol.header import encode_request_header, response_header_flexible
+from odradek.protocol.primitives import DecodeError, skip_tagged_fields
+
+if TYPE_CHECKING:
+    from odradek.storage.log import Log
+
+log = logging.getLogger(__name__)
+
+FETCH_VERSION = 12
+EPOCH_VERSION = 3
+TopicPartition = tuple[str, int]
+
+
+class FetcherHost(Protocol):
+    local_id: int
+
+    def follower_log(self, tp: TopicPartition, leader_epoch: int) -> Log | None: ...
+
+    def on_follower_progress(self, tp: TopicPartition) -> None: ...
+
+
+@dataclass(slots=True)
+class _State:
+    leader_epoch: int
+    truncating: bool = True
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FetcherConfig:
+    max_wait_ms: int = 500
+    min_bytes: int = 1
+    max_bytes: int = 10 * 1024 * 1024
+    partition_max_bytes: int = 1024 * 1024
+    backoff_s: float = 0.2
+    request_timeout_s: float = 30.0
+
+
+class ReplicaFetcher:
+    def __init__(
+        self, host: FetcherHost, leader_id: int, addr: tuple[str, int], config: FetcherConfig
+    ) -> None:
+        self.host = host
+        self.leader_id = leader_id
+        self.addr = addr
+        self.config = config
+        self.partitions: dict[TopicPartition, _State] = {}
+        self.client = BrokerClient(addr[0], addr[1])
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, tp: TopicPartition, leader_epoch: int) -> None:
+        self.partitions[tp] = _State(leader_epoch)
+        self._wake.set()
+
+    def remove(self, tp: TopicPartition) -> None:
+        self.partitions.pop(tp, None)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"fetcher-{self.leader_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
+
+    async def _run(self) -> None:
+        while True:
+            if not self.partitions:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                if any(s.truncating for s in self.partitions.values()):
+                    await self._truncate()
+                progressed = await self._fetch_once()
+            except (ConnectionError, OSError, DecodeError, KafkaError) as exc:
+                log.info("fetcher for leader %d: %s", self.leader_id, exc)
+                progressed = False
+            if not progressed:
+                await asyncio.sleep(self.config.backoff_s)
+
+    async def _call(self, api_key: int, version: int, request: Any) -> tuple[memoryview, int]:
+        cid = self.client.next_correlation_id()
+        head = encode_request_header(api_key, version, cid, f"replica-fetcher-{self.host.local_id}")
+        frame = [head, kio_codec.encode_request(request)]
+        resp = await self.client.request(cid, frame, self.config.request_timeout_s)
+        # the client strips the correlation id; a flexible header adds a tag section
+        off = skip_tagged_fields(resp, 0) if response_header_flexible(api_key, version) else 0
+        return resp, off
+
+    # ------------------------------------------------------------------ truncation
+    async def _truncate(self) -> None:
+        todo: dict[str, list[dict[str, int]]] = {}
+        logs: dict[TopicPartition, Log] = {}
+        for tp, st in list(self.partitions.items()):
+            if not st.truncating:
+                continue
+            lg = self.host.follower_log(tp, st.leader_epoch)
+            if lg is None:
+                continue
+            logs[tp] = lg
+            todo.setdefault(tp[0], []).append(
+                {
+                    "partition": tp[1],
+                    "current_leader_epoch": st.leader_epoch,
+                    "leader_epoch": lg.epochs.latest_epoch,
+                }
+            )
+        if not todo:
+            return
+        cls = kio_codec.request_class(23, EPOCH_VERSION)
+        topics = [{"topic": t, "partitions": ps} for t, ps in todo.items()]
+        req = shapes.build(cls, {"replica_id": self.host.local_id, "topics": topics})
+        resp, off = await self._call(23, EPOCH_VERSION, req)
+        body = kio_codec.decode_response(23, EPOCH_VERSION, resp, off)
+        for t in body.topics:
+            for p in t.partitions:
+                tp = (str(t.topic), int(p.partition))
+                state, lg = self.partitions.get(tp), logs.get(tp)
+                if state is None or lg is None:
+                    continue
+                if int(p.error_code) != 0:
+                    log.info("OffsetForLeaderEpoch %s: error %s", tp, int(p.error_code))
+                    continue
+                self._truncate_one(tp, lg, int(p.leader_epoch), int(p.end_offset))
+                state.truncating = False
+
+    def _truncate_one(self, tp: TopicPartition, lg: Log, epoch: int, end_offset: int) -> None:
+        local_epoch = lg.epochs.latest_epoch
+        if end_offset < 0 or epoch < 0:
+            target = lg.high_watermark if local_epoch >= 0 else lg.log_end_offset
+        elif epoch == local_epoch:
+            target = end_offset
+        else:
+            _e, local_end = lg.end_offset_for_epoch(epoch)
+            target = min(end_offset, local_end if local_end >= 0 else end_offset)
+        target = min(target, lg.log_end_offset)
+        if target < lg.log_end_offset:
+            log.warning(
+                "%s-%d: truncating from %d to %d (leader epoch %d ends at %d)",
+                tp[0], tp[1], lg.log_end_offset, target, epoch, end_offset,
+            )  # fmt: skip
+            lg.truncate_to(target)
+
+    # ------------------------------------------------------------------ fetch
+    async def _fetch_once(self) -> bool:
+        logs: dict[TopicPartition, Log] = {}
+        topics: dict[str, list[dict[str, int]]] = {}
+        for tp, st in self.partitions.items():
+            if st.truncating:
+                continue
+            lg = self.host.follower_log(tp, st.leader_epoch)
+            if lg is None:
+                continue
+            logs[tp] = lg
+            topics.setdefault(tp[0], []).append(
+                {
+                    "partition": tp[1],
+                    "current_leader_epoch": st.leader_epoch,
+                    "fetch_offset": lg.log_end_offset,
+                    "last_fetched_epoch": -1,
+                    "log_start_offset": lg.log_start_offset,
+                    "partition_max_bytes": self.config.partition_max_bytes,
+                }
+            )
+        if not logs:
+            return False
+        cfg = self.config
+        req = shapes.build(
+            kio_codec.request_class(1, FETCH_VERSION),
+            {
+                "replica_id": self.host.local_id,
+                "max_wait": cfg.max_wait_ms,
+                "min_bytes": cfg.min_bytes,
+                "max_bytes": cfg.max_bytes,
+                "isolation_level": 0,
+                "session_id": 0,
+                "session_epoch": -1,
+                "topics": [{"topic": t, "partitions": ps} for t, ps in topics.items()],
+                "forgotten_topics_data": [],
+                "rack_id": "",
+            },
+        )
+        resp, off = await self._call(1, FETCH_VERSION, req)
+        view = decode_fetch_response(FETCH_VERSION, resp, off)
+        if view.error_code:
+            raise KafkaError(ErrorCode(view.error_code), "fetch failed")
+        ok = True
+        for topic in view.topics:
+            for part in topic.partitions:
+                tp = (topic.name, part.index)
+                lg = logs.get(tp)
+                if lg is not None and tp in self.partitions:
+                    ok = self._apply(tp, lg, part) and ok
+        return ok
+
+    def _apply(self, tp: TopicPartition, lg: Log, part: Any) -> bool:
+        code = part.error_code
+        if code == ErrorCode.OFFSET_OUT_OF_RANGE:
+            self.partitions[tp].truncating = True
+            if 0 <= lg.log_end_offset < part.log_start_offset:
+                lg.truncate_fully_and_start_at(part.log_start_offset)
+            return False
+        if code != 0:
+            log.debug("fetch %s from %d: error %d", tp, self.leader_id, code)
+            return False
+        for buf in part.records or ():
+            if len(buf):
+                lg.append_as_follower(memoryview(bytearray(buf)))
+        lg.update_high_watermark(min(part.high_watermark, lg.log_end_offset))
+        self.host.on_follower_progress(tp)
+        return True
