@@ -12,6 +12,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("odradek.broker.main", "start a broker"),
     "zk": ("odradek.zk.main", "start a ZooKeeper-compatible coordination server"),
+    "cluster": ("odradek.broker.cluster_main", "start a local multi-broker cluster (and zk)"),
     "zk-shell": ("odradek.tools.zk_shell", "operate on znodes of a ZooKeeper-protocol server"),
     "topics": ("odradek.tools.topics", "create, list, describe, alter and delete topics"),
     "produce": ("odradek.tools.produce", "console producer"),

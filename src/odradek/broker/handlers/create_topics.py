@@ -11,8 +11,8 @@ from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.handlers.describe_configs import describe_topic_configs
 from odradek.common.errors import ErrorCode, KafkaError
-from odradek.protocol import shapes
 from odradek.controller.metadata_store import TopicInfo
+from odradek.protocol import shapes
 
 
 def _create_one(ctx: RequestContext, t: Any, validate_only: bool) -> TopicInfo:
