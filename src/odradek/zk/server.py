@@ -20,7 +20,7 @@ from odradek.zk import database, fourlw, snapshot
 from odradek.zk.config import ZkConfig
 from odradek.zk.connection import ClientConnection
 from odradek.zk.core import CoreConfig, ZkCore
-from odradek.zk.txnlog import TxnLog
+from odradek.zk.txnlog import TxnLog, datasync
 
 Out = list[tuple[int, bytes | None]]
 
@@ -179,7 +179,7 @@ class ZkServer:
         if fd < 0:
             self._synced(None)
             return
-        fut = asyncio.get_running_loop().run_in_executor(self.fsync_pool, os.fsync, fd)
+        fut = asyncio.get_running_loop().run_in_executor(self.fsync_pool, datasync, fd)
         fut.add_done_callback(self._synced)
 
     def _synced(self, fut: asyncio.Future[None] | None) -> None:

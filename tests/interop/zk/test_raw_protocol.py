@@ -128,3 +128,36 @@ def test_multi_read_and_who_am_i(raw: RawClient, client: KazooClient) -> None:
     raw.request(3, ALL_CHILDREN, ustr("/mr"))
     assert raw.reply()[2:] == (0, struct.pack(">i", 1))
     raw.close()
+
+
+CREATE2, CREATE_CONTAINER, CREATE_TTL, GET_EPHEMERALS = 15, 19, 21, 103
+OPEN_ACL = struct.pack(">ii", 1, 31) + ustr("world") + ustr("anyone")
+STAT = struct.Struct(">qqqqiiiqiiq")
+
+
+def created_stat(raw: RawClient, xid: int, op: int, path: str, flags: int, ttl: int | None):  # type: ignore[no-untyped-def]
+    body = ustr(path) + struct.pack(">i", 0) + OPEN_ACL + struct.pack(">i", flags)
+    if ttl is not None:
+        body += struct.pack(">q", ttl)
+    raw.request(xid, op, body)
+    rxid, _zxid, err, resp = raw.reply()
+    assert rxid == xid
+    if err:
+        return err, None
+    (n,) = struct.unpack_from(">i", resp)
+    return resp[4 : 4 + n].decode(), STAT.unpack_from(resp, 4 + n)
+
+
+def test_extended_node_types_and_create2(raw: RawClient) -> None:
+    path, stat = created_stat(raw, 1, CREATE_CONTAINER, "/cont", 4, None)
+    assert path == "/cont" and stat[7] == -0x8000000000000000
+    path, stat = created_stat(raw, 2, CREATE_TTL, "/ttl-", 6, 5000)
+    assert path.startswith("/ttl-") and path[5:].isdigit() and len(path) == 15
+    assert stat[7] == -0x0100000000000000 | 5000
+    path, stat = created_stat(raw, 3, CREATE2, "/eph2", 1, None)
+    assert path == "/eph2" and stat[4:7] == (0, 0, 0) and stat[8:10] == (0, 0)
+    assert created_stat(raw, 4, CREATE_TTL, "/ttl-bad", 0, 5000)[0] == -8  # BADARGUMENTS
+    raw.request(5, GET_EPHEMERALS, ustr("/"))
+    _x, _z, err, resp = raw.reply()
+    assert err == 0 and resp == struct.pack(">i", 1) + ustr("/eph2")
+    raw.close()
