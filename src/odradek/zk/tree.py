@@ -32,7 +32,8 @@ from odradek.zk.watches import WatchManager
 
 class DataNode:
     """A znode. ``cversion`` counts child creations, as ZooKeeper persists it; the Stat shows
-    ``2 * cversion - numChildren`` (creations plus deletions), and sequence suffixes use it raw."""
+    ``2 * cversion - numChildren`` (creations plus deletions), and sequence suffixes use it raw.
+    ``owner`` keeps the container/TTL markers; the Stat shows 0 for those."""
 
     __slots__ = (
         "acl",
@@ -59,6 +60,9 @@ class DataNode:
         self.children: set[str] = set()
 
     def stat_bytes(self) -> bytes:
+        owner = self.owner
+        if owner and (owner == CONTAINER_OWNER or (owner & TTL_OWNER_MASK) == TTL_OWNER_MASK):
+            owner = 0  # clients see 0 for containers and TTL nodes, as in ZooKeeper
         return STAT.pack(
             self.czxid,
             self.mzxid,
@@ -67,7 +71,7 @@ class DataNode:
             self.version,
             self.cversion * 2 - len(self.children),
             self.aversion,
-            self.owner,
+            owner,
             len(self.data),
             len(self.children),
             self.pzxid,
