@@ -5,7 +5,9 @@ The edge feeds it connection events and whole frames with ``now`` (ms) and drain
 ``txns`` (to append to the txn log before any output queued after them leaves) and nothing else.
 Every write becomes a txn applied at once through :meth:`commit`, the single mutation path;
 watch events are queued when the txn is applied, so a client sees the event before any reply
-that reflects the change.
+that reflects the change. The edge holds every queued output until the txns applied before it
+are fsynced. An ensemble leader would replace ``commit`` by propose/ack/commit, keeping
+``Processor.outstanding`` until the commit arrives.
 """
 
 from __future__ import annotations
