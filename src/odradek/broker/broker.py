@@ -94,7 +94,7 @@ class Broker:
 
     def controller_id(self) -> int:
         if self.cluster is not None:
-            return self.cluster.replicas.metadata.controller_id
+            return self.cluster.controller_id()
         return self.node_id
 
     def add_service(self, service: Service) -> None:

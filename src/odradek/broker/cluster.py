@@ -108,6 +108,11 @@ class ClusterServices:
         st = zp.PartitionState(leader, leader_epoch, isr, controller_epoch, zk_version)
         return await asyncio.to_thread(self.store.update_isr, topic, partition, st)
 
+    def controller_id(self) -> int:
+        """From the last UpdateMetadata, else as seen in ``/controller``."""
+        known = self.replicas.metadata.controller_id
+        return known if known >= 0 else self.controller.current_id
+
     def live_brokers(self) -> list[BrokerEndpoint]:
         from odradek.broker.broker import BrokerEndpoint
 

@@ -53,6 +53,7 @@ class KafkaController:
         self.unclean = unclean
         self.on_session_renewed = on_session_renewed
         self.active = False
+        self.current_id = -1  # the controller as last seen in /controller
         self.epoch = -1
         self.epoch_version = -1
         self.ctx = ControllerContext()
@@ -67,7 +68,7 @@ class KafkaController:
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="controller")
         self.zk.add_listener(self._on_state)
-        self.zk.DataWatch(zp.CONTROLLER, lambda _d, _s: self.post("elect"))
+        self.zk.DataWatch(zp.CONTROLLER, self._on_controller_node)
         self.zk.ChildrenWatch(zp.BROKER_IDS, lambda _c: self.post("brokers"))
         self.zk.ChildrenWatch(zp.BROKER_TOPICS, lambda _c: self.post("topics"))
         self.zk.ChildrenWatch(zp.DELETE_TOPICS, lambda _c: self.post("delete"))
@@ -86,6 +87,10 @@ class KafkaController:
             except Exception as exc:  # session may be gone already
                 log.debug("resigning: %s", exc)
         await self.channel.close()
+
+    def _on_controller_node(self, data: bytes | None, _stat: Any) -> None:
+        self.current_id = zp.decode_controller(data) if data else -1
+        self.post("elect")
 
     def post(self, kind: str, arg: Any = None) -> None:
         """Thread-safe: queue an event for the controller loop."""

@@ -1,0 +1,92 @@
+"""Client-side helpers for cluster tests: acks=all producing with a record of what was
+acknowledged, and reading partitions back from the beginning."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+
+class AckedProducer:
+    """Produces ``v<i>`` values with acks=all; ``acked`` maps value → (partition, offset)."""
+
+    def __init__(self, bootstrap: str, topic: str, **extra: object) -> None:
+        conf: dict[str, object] = {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 5,
+            "enable.idempotence": True,
+            "message.timeout.ms": 60000,
+            "socket.timeout.ms": 3000,
+            **extra,
+        }
+        self.producer = Producer(conf)
+        self.topic = topic
+        self.acked: dict[bytes, tuple[int, int]] = {}
+        self.errors: list[KafkaError] = []
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _on_delivery(self, err: KafkaError | None, msg: object) -> None:
+        if err is not None:
+            self.errors.append(err)
+        else:
+            self.acked[msg.value()] = (msg.partition(), msg.offset())  # type: ignore[attr-defined]
+
+    def produce(self, count: int, partition: int = -1) -> None:
+        for _ in range(count):
+            value = b"v%d" % self.sent
+            self.sent += 1
+            if partition >= 0:
+                self.producer.produce(
+                    self.topic, value, partition=partition, on_delivery=self._on_delivery
+                )
+            else:
+                self.producer.produce(self.topic, value, on_delivery=self._on_delivery)
+            self.producer.poll(0)
+
+    def flush(self, timeout: float = 60.0) -> int:
+        return int(self.producer.flush(timeout))
+
+    def start_background(self, rate_per_s: int = 2000) -> None:
+        def run() -> None:
+            while not self._stop.is_set():
+                self.produce(rate_per_s // 50)
+                time.sleep(0.02)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop_background(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+
+def read_all(
+    bootstrap: str, topic: str, partitions: int, expect: int, timeout: float = 30.0
+) -> dict[bytes, tuple[int, int]]:
+    """Every record of ``topic`` from offset 0: value → (partition, offset)."""
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "cluster-test-reader",
+            "enable.auto.commit": False,
+            "socket.timeout.ms": 3000,
+        }
+    )
+    c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    seen: dict[bytes, tuple[int, int]] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(seen) < expect and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None or m.error():
+                continue
+            seen[m.value()] = (m.partition(), m.offset())
+    finally:
+        c.close()
+    return seen

@@ -1,0 +1,59 @@
+"""A 3-broker cluster on Apache ZooKeeper 3.8 and on odradek zk: RF 3 topics, acks=all
+producers and consumers talking to different brokers, replicas identical on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clients import AckedProducer, read_all
+from conftest import admin, create_topic, leaders, wait_for
+
+from odradek.broker.cluster_main import LocalCluster
+
+pytestmark = pytest.mark.interop
+
+
+def log_bytes(cluster: LocalCluster, node: int, topic: str, partition: int) -> bytes:
+    d = cluster.brokers[node].data_dir / f"{topic}-{partition}"
+    return b"".join(p.read_bytes() for p in sorted(Path(d).glob("*.log")))
+
+
+def test_rf3_acks_all_across_brokers(cluster: LocalCluster) -> None:
+    b = {n: p.bootstrap for n, p in cluster.brokers.items()}
+    create_topic(b[1], "orders", partitions=3, rf=3)
+    state = leaders(b[2], "orders")
+    assert sorted(len(isr) for _, isr in state.values()) == [3, 3, 3]
+    assert {leader for leader, _ in state.values()} == {1, 2, 3}  # leadership is spread
+
+    a3 = admin(b[3])
+    described = a3.describe_cluster().result(10)
+    assert sorted(n.id for n in described.nodes) == [1, 2, 3]
+    assert described.controller.id in (1, 2, 3)
+
+    producer = AckedProducer(b[1], "orders")  # bootstraps from broker 1 only
+    producer.produce(3000)
+    assert producer.flush(60) == 0
+    assert not producer.errors and len(producer.acked) == 3000
+
+    seen = read_all(b[3], "orders", 3, expect=3000)  # bootstraps from broker 3 only
+    assert seen == producer.acked
+
+    for p in range(3):
+        wait_for(
+            lambda p=p: len({log_bytes(cluster, n, "orders", p) for n in (1, 2, 3)}) == 1,
+            15,
+            f"identical replicas of orders-{p}",
+        )
+        assert len(log_bytes(cluster, 1, "orders", p)) > 0
+
+
+def test_delete_topic_removes_replicas(cluster: LocalCluster) -> None:
+    b1 = cluster.brokers[1].bootstrap
+    create_topic(b1, "doomed", partitions=2, rf=3)
+    dirs = [cluster.brokers[n].data_dir / "doomed-0" for n in (1, 2, 3)]
+    wait_for(lambda: all(d.exists() for d in dirs), 10, "replica logs")
+    a1 = admin(b1)
+    a1.delete_topics(["doomed"])["doomed"].result(20)
+    wait_for(lambda: not any(d.exists() for d in dirs), 15, "replica logs deleted")
+    assert "doomed" not in a1.list_topics(timeout=5).topics
