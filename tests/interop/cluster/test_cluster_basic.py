@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clients import AckedProducer, read_all
-from conftest import admin, create_topic, leaders, wait_for
+from cluster_harness import AckedProducer, admin, create_topic, leaders, read_all, wait_for
 
 from odradek.broker.cluster_main import LocalCluster
 

@@ -1,12 +1,59 @@
-"""Client-side helpers for cluster tests: acks=all producing with a record of what was
-acknowledged, and reading partitions back from the beginning."""
+"""Helpers for cluster interop tests: waiting, admin calls, an acks=all producer that records
+what was acknowledged, and reading partitions back from the beginning."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str, step: float = 0.1) -> object:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = cond()
+        except Exception as exc:  # a broker may be down while we poll
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def admin(bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 3000})
+
+
+def create_topic(
+    bootstrap: str,
+    name: str,
+    partitions: int = 3,
+    rf: int = 3,
+    config: dict[str, str] | None = None,
+    brokers: int = 3,
+) -> None:
+    a = admin(bootstrap)
+    wait_for(lambda: len(a.list_topics(timeout=3).brokers) == brokers, 20, "live brokers")
+    fut = a.create_topics([NewTopic(name, partitions, rf, config=config or {})])[name]
+    fut.result(20)
+    wait_for(lambda: partitions_ready(bootstrap, name, partitions, rf), 20, f"leaders of {name}")
+
+
+def partitions_ready(bootstrap: str, name: str, partitions: int, isr: int) -> bool:
+    md = admin(bootstrap).list_topics(name, timeout=3).topics[name]
+    if md.error is not None or len(md.partitions) != partitions:
+        return False
+    return all(p.leader >= 0 and len(p.isrs) >= isr for p in md.partitions.values())
+
+
+def leaders(bootstrap: str, name: str) -> dict[int, tuple[int, list[int]]]:
+    md = admin(bootstrap).list_topics(name, timeout=3).topics[name]
+    return {p.id: (p.leader, list(p.isrs)) for p in md.partitions.values()}
 
 
 class AckedProducer:
