@@ -2,15 +2,15 @@
 # Run /work/shared/bench/zkbench.py against odradek zk and Apache ZooKeeper 3.8 (standalone),
 # same zoo.cfg settings, same client, alternating servers per repetition.
 #   bench/zk_bench.sh [REPS] [extra zkbench args...]
-# Writes JSON lines to bench/results/zk-standalone.jsonl and prints the summary table.
+# Writes JSON lines to bench/zk_results-standalone.jsonl and prints the summary table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}; shift || true
 PY=${PY:-.venv/bin/python}
 BENCH=${ZKBENCH:-/work/shared/bench/zkbench.py}
 BASE=$(mktemp -d /tmp/zkbench.XXXXXX)
-OUT=bench/results/zk-standalone.jsonl
-mkdir -p bench/results
+OUT=bench/zk_results-standalone.jsonl
+
 : >"$OUT"
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 cfg() {  # $1 dir $2 port

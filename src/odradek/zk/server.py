@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from odradek.zk import database, fourlw, snapshot
 from odradek.zk.config import ZkConfig
@@ -179,10 +179,12 @@ class ZkServer:
         if fd < 0:
             self._synced(None)
             return
-        fut = asyncio.get_running_loop().run_in_executor(self.fsync_pool, datasync, fd)
-        fut.add_done_callback(self._synced)
+        loop = asyncio.get_running_loop()
+        fut = self.fsync_pool.submit(datasync, fd)
+        # straight from the worker thread to the loop: one wake-up, no asyncio future hop
+        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._synced, f))
 
-    def _synced(self, fut: asyncio.Future[None] | None) -> None:
+    def _synced(self, fut: Future[None] | None) -> None:
         if self.closed:
             return
         if fut is not None and fut.exception() is not None:
