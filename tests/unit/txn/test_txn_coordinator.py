@@ -195,3 +195,26 @@ def test_idle_ids_expire() -> None:
 @pytest.mark.parametrize("timeout", [0, 900_001])
 def test_invalid_timeout(timeout: int) -> None:
     assert Harness().coord.init_producer_id("t1", timeout)[0] == E.INVALID_TRANSACTION_TIMEOUT
+
+
+def test_pending_offsets_survive_reload_and_follow_the_outcome() -> None:
+    from odradek.coordinator.txn.offsets import PendingOffset
+
+    h = Harness()
+    committed: list[tuple[str, dict[tuple[str, int], PendingOffset]]] = []
+    _, pid, e0 = h.coord.init_producer_id("t1", 60_000)
+    h.coord.add_partitions("t1", pid, e0, TP)
+    offs = {("in", 0): PendingOffset(42, "", -1)}
+    assert h.coord.txn_offset_commit("t1", pid, e0, "g", offs) == E.NONE
+    assert h.coord.txn_offset_commit("t1", pid, e0 - 1, "g", offs) == E.PRODUCER_FENCED
+    h.restart()
+    h.coord.commit_offsets = lambda g, o: committed.append((g, o))
+    assert h.coord.end_txn("t1", pid, e0, True) == E.NONE
+    assert committed == [("g", offs)]
+    assert h.restart().shards()[0].pending == {}
+    # an aborted transaction's offsets are dropped
+    h.coord.commit_offsets = lambda g, o: committed.append((g, o))
+    h.coord.add_partitions("t1", pid, e0, TP)
+    h.coord.txn_offset_commit("t1", pid, e0, "g", {("in", 0): PendingOffset(99, "", -1)})
+    assert h.coord.end_txn("t1", pid, e0, False) == E.NONE
+    assert committed == [("g", offs)]

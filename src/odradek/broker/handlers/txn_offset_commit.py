@@ -3,8 +3,9 @@
 Sent to the group coordinator after AddOffsetsToTxn. The producer id/epoch must be the
 transaction's current ones (else INVALID_PRODUCER_ID_MAPPING / PRODUCER_FENCED); v3+ carry
 the consumer's generation and member id, checked against the group (KIP-447) so a zombie
-consumer cannot commit. Accepted offsets wait, invisible to OffsetFetch, until the COMMIT
-marker reaches the group's ``__consumer_offsets`` partition; an abort drops them.
+consumer cannot commit. Accepted offsets wait, invisible to OffsetFetch, until the
+transaction commits; an abort drops them. They are kept durably with the transaction in
+``__transaction_state`` (see :mod:`odradek.coordinator.txn.offsets`).
 """
 
 from __future__ import annotations
@@ -41,20 +42,8 @@ def _group_error(ctx: RequestContext, request: Any) -> ErrorCode:
     return ErrorCode.NONE if generation == current else ErrorCode.ILLEGAL_GENERATION
 
 
-def _txn_error(ctx: RequestContext, request: Any) -> ErrorCode:
-    driver = txn_driver(ctx)
-    m = driver.coordinator.txn_of_producer(request.transactional_id)
-    if m is None or m.producer_id != request.producer_id:
-        return ErrorCode.INVALID_PRODUCER_ID_MAPPING
-    if m.epoch != request.producer_epoch:
-        return fenced_code(ErrorCode.PRODUCER_FENCED, ctx.api_version, 2)
-    return ErrorCode.NONE
-
-
 def handle(ctx: RequestContext, request: Any) -> Any:
-    code = _txn_error(ctx, request)
-    if code == ErrorCode.NONE:
-        code = _group_error(ctx, request)
+    code = _group_error(ctx, request)
     if code == ErrorCode.NONE:
         offsets = {
             (t.name, p.partition_index): PendingOffset(
@@ -65,7 +54,14 @@ def handle(ctx: RequestContext, request: Any) -> Any:
             for t in request.topics
             for p in t.partitions
         }
-        txn_driver(ctx).add_pending_offsets(request.producer_id, request.group_id, offsets)
+        code = txn_driver(ctx).coordinator.txn_offset_commit(
+            request.transactional_id,
+            request.producer_id,
+            request.producer_epoch,
+            request.group_id,
+            offsets,
+        )
+        code = fenced_code(code, ctx.api_version, 2)
     topics = [
         {
             "name": t.name,

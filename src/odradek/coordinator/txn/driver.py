@@ -4,10 +4,10 @@ The broker attaches one :class:`TxnCoordinatorDriver` (``broker.transactions``).
 created on first use (FindCoordinator with key type 1, or InitProducerId with a transactional
 id), compacted, with ``transaction.state.log.num.partitions`` partitions, all led here.
 
-Markers go straight to the local partition logs (this broker leads every partition); a marker
-on a ``__consumer_offsets`` partition also completes the producer's pending transactional
-offsets there. A task fires transaction timeouts, completion retries and id expiry, and
-periodically removes producer state idle for ``producer.id.expiration.ms`` from every log.
+Markers go straight to the local partition logs (this broker leads every partition); the
+offsets of a committed transaction go to the group coordinator (``broker.groups``). A task
+fires transaction timeouts, completion retries and id expiry, and periodically removes
+producer state idle for ``producer.id.expiration.ms`` from every log.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import logging
 from typing import Any
 
 from odradek.common.errors import ErrorCode, KafkaError
-from odradek.coordinator.group.config import partition_for as group_partition_for
 from odradek.coordinator.group.records import OffsetKey, OffsetValue
 from odradek.coordinator.log_partition import LogPartition
 from odradek.coordinator.runtime import CoordinatorResult, Record
 from odradek.coordinator.txn.markers import MarkerRequest, build_marker
-from odradek.coordinator.txn.offsets import PendingOffset, PendingOffsets
+from odradek.coordinator.txn.offsets import GroupOffsets
 from odradek.coordinator.txn.records import TOPIC
 from odradek.coordinator.txn.service import TransactionCoordinator, TxnConfig
 
@@ -34,7 +33,7 @@ _PRODUCER_EXPIRY_CHECK_MS = 60_000
 
 
 class LocalMarkerWriter:
-    """Appends markers to this broker's logs and completes pending transactional offsets."""
+    """Appends markers to this broker's logs."""
 
     def __init__(self, driver: TxnCoordinatorDriver) -> None:
         self.driver = driver
@@ -64,8 +63,6 @@ class LocalMarkerWriter:
                 out[(topic, p)] = ErrorCode.KAFKA_STORAGE_ERROR
                 continue
             out[(topic, p)] = ErrorCode.NONE
-            if topic == OFFSETS_TOPIC:
-                self.driver.complete_offsets(request.producer_id, p, request.commit)
             purgatory = getattr(broker, "purgatory", None)
             if purgatory is not None:
                 purgatory.notify((topic, p))
@@ -83,9 +80,12 @@ class TxnCoordinatorDriver:
         )
         self.producer_expiration_ms = cfg.get_int("producer.id.expiration.ms")
         self.coordinator = TransactionCoordinator(
-            self.config, broker.clock, broker.producer_ids.next_id, LocalMarkerWriter(self)
+            self.config,
+            broker.clock,
+            broker.producer_ids.next_id,
+            LocalMarkerWriter(self),
+            self.commit_group_offsets,
         )
-        self.pending = PendingOffsets()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loaded = False
@@ -134,34 +134,26 @@ class TxnCoordinatorDriver:
         self._wake.set()
 
     # ------------------------------------------------------------------ offsets
-    def add_pending_offsets(
-        self, pid: int, group_id: str, offsets: dict[tuple[str, int], PendingOffset]
-    ) -> None:
-        self.pending.add(pid, group_id, offsets)
-
-    def complete_offsets(self, pid: int, offsets_partition: int, commit: bool) -> None:
+    def commit_group_offsets(self, group_id: str, offsets: GroupOffsets) -> None:
+        """Make a committed transaction's offsets visible, as Kafka's COMMIT marker does."""
         groups = getattr(self.broker, "groups", None)
         if groups is None:
             return
-        coordinator = groups.coordinator
-        n = coordinator.config.offsets_topic_num_partitions
-        taken = self.pending.take(pid, lambda g: group_partition_for(g, n) == offsets_partition)
-        if not commit:
-            return
+        groups.ensure_loaded()
         now = self.broker.clock.now_ms()
-        for group_id, offsets in taken.items():
-            records: list[Record] = [
-                (
-                    OffsetKey(group_id, t, p).encode(),
-                    OffsetValue(o.offset, o.metadata, now, o.leader_epoch).encode(),
-                )
-                for (t, p), o in sorted(offsets.items())
-            ]
-            try:
-                # materialize as the COMMIT marker does in Kafka: no member checks now
-                coordinator._write(group_id, lambda _st, _now, r=records: CoordinatorResult(r))
-            except KafkaError as exc:
-                log.error("committing transactional offsets of %s failed: %s", group_id, exc)
+        records: list[Record] = [
+            (
+                OffsetKey(group_id, t, p).encode(),
+                OffsetValue(o.offset, o.metadata, now, o.leader_epoch).encode(),
+            )
+            for (t, p), o in sorted(offsets.items())
+        ]
+
+        def op(_st: object, _now: int) -> CoordinatorResult:
+            return CoordinatorResult(records)
+
+        # no member checks now: they were made when the offsets were sent
+        groups.coordinator._write(group_id, op)
 
     # ------------------------------------------------------------------ deadlines
     async def _run(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from odradek.coordinator.runtime import Timers
+from odradek.coordinator.txn import offsets as pending
 from odradek.coordinator.txn.records import TxnState, TxnValue, decode_key, decode_value
 
 NO_PRODUCER_ID = -1
@@ -58,13 +59,27 @@ class TxnShardState:
     coordinator_epoch: int = 0
     txns: dict[str, TxnMetadata] = field(default_factory=dict)
     timers: Timers = field(default_factory=Timers)
+    # transactional id → group id → offsets sent with TxnOffsetCommit (see ``offsets``)
+    pending: dict[str, dict[str, pending.PendingGroupOffsets]] = field(default_factory=dict)
 
     def replay(self, offset: int, key: bytes | None, value: bytes | None) -> None:
         if key is None:
             return
-        txn_id = decode_key(key)
-        if txn_id is None:
+        pending_key = pending.decode_key(key)
+        if pending_key is not None:
+            txn_id, group_id = pending_key
+            groups = self.pending.setdefault(txn_id, {})
+            if value is None:
+                groups.pop(group_id, None)
+            else:
+                groups[group_id] = pending.decode_value(value)
+            if not groups:
+                del self.pending[txn_id]
             return
+        found = decode_key(key)
+        if found is None:
+            return
+        txn_id = found
         if value is None:
             self.txns.pop(txn_id, None)
             self.timers.cancel(txn_id)

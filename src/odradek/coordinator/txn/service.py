@@ -27,6 +27,7 @@ from odradek.coordinator.runtime import (
 from odradek.coordinator.txn import ops
 from odradek.coordinator.txn.markers import MarkerRequest, MarkerWriter
 from odradek.coordinator.txn.metadata import TxnMetadata, TxnShardState
+from odradek.coordinator.txn.offsets import GroupOffsets
 from odradek.coordinator.txn.records import TxnState, partition_for
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,10 @@ class TransactionCoordinator:
         clock: Clock,
         new_producer_id: Callable[[], int],
         markers: MarkerWriter,
+        commit_offsets: Callable[[str, GroupOffsets], None] | None = None,
     ) -> None:
         self.config = config
+        self.commit_offsets = commit_offsets
         self.clock = clock
         self.new_producer_id = new_producer_id
         self.markers = markers
@@ -138,6 +141,15 @@ class TransactionCoordinator:
             self._complete(shard, st, txn_id)
         return error
 
+    def txn_offset_commit(
+        self, txn_id: str, pid: int, epoch: int, group_id: str, offsets: GroupOffsets
+    ) -> ErrorCode:
+        shard, st = self._shard(txn_id)
+        error, records = ops.txn_offset_commit(st, txn_id, pid, epoch, group_id, offsets)
+        if error != ErrorCode.NONE:
+            return error
+        return self._write(shard, records)
+
     def describe(self, txn_id: str) -> TxnMetadata | None:
         _shard, st = self._shard(txn_id)
         return st.txns.get(txn_id)
@@ -168,7 +180,11 @@ class TransactionCoordinator:
             log.warning("markers for %s not written yet: %s", txn_id, failed)
             st.timers.schedule(("complete", txn_id), self.clock.now_ms() + RETRY_MS)
             return False
-        error = self._write(shard, [ops.complete(m, self.clock.now_ms())])
+        if m.state == TxnState.PREPARE_COMMIT and self.commit_offsets is not None:
+            for group_id, p in st.pending.get(txn_id, {}).items():
+                if p.producer_id == m.producer_id:
+                    self.commit_offsets(group_id, p.offsets)
+        error = self._write(shard, ops.complete(st, m, self.clock.now_ms()))
         if error != ErrorCode.NONE:
             st.timers.schedule(("complete", txn_id), self.clock.now_ms() + RETRY_MS)
             return False
