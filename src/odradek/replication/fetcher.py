@@ -23,6 +23,7 @@ from odradek.protocol import kio_codec, shapes
 from odradek.protocol.fetch_response import decode_fetch_response
 from odradek.protocol.header import encode_request_header, response_header_flexible
 from odradek.protocol.primitives import DecodeError, skip_tagged_fields
+from odradek.replication.truncation import end_of_epoch, truncation_offset
 
 if TYPE_CHECKING:
     from odradek.storage.log import Log
@@ -152,15 +153,14 @@ class ReplicaFetcher:
                 state.truncating = False
 
     def _truncate_one(self, tp: TopicPartition, lg: Log, epoch: int, end_offset: int) -> None:
-        local_epoch = lg.epochs.latest_epoch
-        if end_offset < 0 or epoch < 0:
-            target = lg.high_watermark if local_epoch >= 0 else lg.log_end_offset
-        elif epoch == local_epoch:
-            target = end_offset
-        else:
-            _e, local_end = lg.end_offset_for_epoch(epoch)
-            target = min(end_offset, local_end if local_end >= 0 else end_offset)
-        target = min(target, lg.log_end_offset)
+        target = truncation_offset(
+            lg.log_end_offset,
+            lg.high_watermark,
+            lg.epochs.latest_epoch,
+            lambda e: end_of_epoch(lg.epochs.entries, lg.log_end_offset, e),
+            epoch,
+            end_offset,
+        )
         if target < lg.log_end_offset:
             log.warning(
                 "%s-%d: truncating from %d to %d (leader epoch %d ends at %d)",

@@ -15,6 +15,7 @@ from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.protocol import shapes
+from odradek.replication.truncation import epoch_end_offset
 
 
 def _one(ctx: RequestContext, topic: str, p: Any) -> dict[str, object]:
@@ -27,7 +28,7 @@ def _one(ctx: RequestContext, topic: str, p: Any) -> dict[str, object]:
             raise KafkaError(ErrorCode.FENCED_LEADER_EPOCH, f"epoch {current} is fenced")
         if current > part.leader_epoch:
             raise KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH, f"epoch {current} is unknown")
-    epoch, end = lg.end_offset_for_epoch(p.leader_epoch)
+    epoch, end = epoch_end_offset(lg.epochs.entries, lg.log_end_offset, p.leader_epoch)
     return {"error_code": 0, "partition": p.partition, "leader_epoch": epoch, "end_offset": end}
 
 
