@@ -4,7 +4,8 @@ The model drives odradek's own decision code — :class:`Partition` (follower pr
 shrink/expand, high watermark), :mod:`odradek.controller.election` (clean leader election),
 :mod:`odradek.replication.truncation` (OffsetForLeaderEpoch answers, truncation) — with a
 virtual clock, a ZooKeeper-like partition state (compare-and-set on a version), random
-crashes and restarts, partial fetches and ISR changes. Logs are lists of ``(leader_epoch, record_id)``.
+crashes and restarts, partial fetches and ISR changes.
+Logs are lists of ``(leader_epoch, record_id)``.
 
 Invariants, checked after every step:
 * one leader per leader epoch;

@@ -116,9 +116,11 @@ def test_isr_shrinks_after_lag_and_expands_when_caught_up() -> None:
     assert p.isr_to_shrink(400, 150) == (1,)  # 2 not caught up for 300 ms either
     p.isr = (1,)
     p.on_follower_fetch(3, 9, 10, 450)
+    assert p.isr_to_expand(hw=10) == (1, 2)  # 2 is at the high watermark, 3 is not
+    p.isr = (1, 2)
     assert p.isr_to_expand(hw=10) is None
     p.on_follower_fetch(3, 10, 10, 460)
-    assert p.isr_to_expand(hw=10) == (1, 3)
+    assert p.isr_to_expand(hw=10) == (1, 2, 3)
 
 
 def test_follower_under_steady_load_stays_in_sync() -> None:
