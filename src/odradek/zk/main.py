@@ -55,7 +55,12 @@ def parse_args(argv: list[str]) -> ZkConfig:
 
 
 async def run(cfg: ZkConfig) -> int:
-    server = ZkServer(cfg)
+    if len(cfg.servers) > 1:
+        from odradek.zk.ensemble.server import EnsembleServer
+
+        server: ZkServer = EnsembleServer(cfg)
+    else:
+        server = ZkServer(cfg)
     await server.start()
     admin_server = None
     if cfg.admin_enable:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from odradek.zk.ensemble.actions import Forwarded, LogTxn, SendSnap, SyncReady, Touch
+from odradek.zk.ensemble.actions import (
+    Forwarded,
+    LogTxn,
+    RoleChange,
+    SendSnap,
+    SyncReady,
+    Touch,
+)
 from odradek.zk.ensemble.messages import (
     Ack,
     AckEpoch,
@@ -141,9 +148,10 @@ class Leader(Role):
         h.heard_at = now
         if isinstance(msg, AckEpoch):
             p = self.peer
-            if (msg.current_epoch, msg.last_zxid) > (p.current_epoch, p.last_logged):
-                p.go_looking(now)  # a learner knows more than the leader: elect again
-                return
+            ahead = (msg.current_epoch, msg.last_zxid) > (p.current_epoch, p.last_logged)
+            if ahead and not self.established:
+                p.go_looking(now)  # a learner of the electing quorum knows more: elect again
+                return  # (once established, a learner ahead only holds uncommitted txns)
             self._sync_learner(sender, h, msg.last_zxid)
         elif isinstance(msg, AckNewLeader):
             self._ack_newleader(sender, h, msg.zxid)
@@ -199,6 +207,7 @@ class Leader(Role):
             p = self.peer
             p.current_epoch = self.epoch
             p.save_epochs()
+            p.out.append(RoleChange(p.state, p.my_id))
             for s, other in self.learners.items():
                 if other.phase == SYNC and (s in self.newleader_acks or other.observer):
                     self._up_to_date(s, other)
