@@ -48,7 +48,7 @@ class LogManager:
             data_dir.mkdir(parents=True, exist_ok=True)
             marker = data_dir / CLEAN_SHUTDOWN_FILE
             clean = marker.exists()
-            if not clean:
+            if not clean and any(parse_dir_name(c.name) for c in data_dir.iterdir() if c.is_dir()):
                 log.info("%s: no clean shutdown marker, recovering", data_dir)
             recovery_points = read_offsets(data_dir / RECOVERY_POINT_CHECKPOINT)
             start_offsets = read_offsets(data_dir / LOG_START_OFFSET_CHECKPOINT)
