@@ -1,0 +1,82 @@
+"""ListOffsets (earliest, latest, by time, max timestamp), DeleteRecords, DescribeLogDirs,
+DescribeCluster and broker configs, through real clients and on the wire."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from kafka import KafkaAdminClient
+from kio.schema.list_offsets.v9 import request as lo_v9
+
+from odradek.testing.process import BrokerProcess
+from odradek.testing.wire import WireClient
+
+pytestmark = pytest.mark.interop
+
+
+def _list_offsets(c: WireClient, topic: str, ts: int) -> tuple[int, int, int]:
+    req = lo_v9.ListOffsetsRequest(
+        replica_id=-1,
+        isolation_level=0,
+        topics=(
+            lo_v9.ListOffsetsTopic(
+                name=topic,
+                partitions=(
+                    lo_v9.ListOffsetsPartition(
+                        partition_index=0, current_leader_epoch=-1, timestamp=ts
+                    ),
+                ),
+            ),
+        ),
+    )
+    p = c.request(2, 9, req).topics[0].partitions[0]
+    return p.error_code, p.offset, p.timestamp
+
+
+def test_list_offsets_and_delete_records(broker: BrokerProcess) -> None:
+    topic = f"lo-{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    stamps = [1_000, 5_000, 3_000, 9_000, 2_000]
+    for ts in stamps:
+        p.produce(topic, b"v", timestamp=1_700_000_000_000 + ts)
+        p.flush(10)
+    c = WireClient(broker.bootstrap)
+    assert _list_offsets(c, topic, -2)[:2] == (0, 0)
+    assert _list_offsets(c, topic, -1)[:2] == (0, 5)
+    assert _list_offsets(c, topic, -3) == (0, 3, 1_700_000_009_000)  # max timestamp
+    assert _list_offsets(c, topic, 1_700_000_004_000)[:2] == (0, 1)  # first ts >= 4000
+    assert _list_offsets(c, topic, 1_700_000_099_000)[:2] == (0, -1)
+    # DeleteRecords moves the log start offset; earliest follows it
+    result = admin.delete_records([TopicPartition(topic, 0, 3)])
+    assert result[TopicPartition(topic, 0, 3)].result(10).low_watermark == 3
+    assert _list_offsets(c, topic, -2)[:2] == (0, 3)
+    cons = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "lo"})
+    assert cons.get_watermark_offsets(TopicPartition(topic, 0), timeout=10) == (3, 5)
+    cons.close()
+    # deleting beyond the high watermark is OFFSET_OUT_OF_RANGE
+    bad = admin.delete_records([TopicPartition(topic, 0, 50)])
+    with pytest.raises(Exception) as err:
+        bad[TopicPartition(topic, 0, 50)].result(10)
+    assert "OFFSET_OUT_OF_RANGE" in str(err.value) or "out of range" in str(err.value).lower()
+    c.close()
+
+
+def test_describe_cluster_log_dirs_and_broker_configs(broker: BrokerProcess) -> None:
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    cluster = admin.describe_cluster().result(10)
+    assert [n.port for n in cluster.nodes] == [broker.port]
+    assert cluster.controller.id == cluster.nodes[0].id and cluster.cluster_id
+    res = ConfigResource(ConfigResource.Type.BROKER, str(cluster.nodes[0].id))
+    configs = admin.describe_configs([res])[res].result(10)
+    assert configs["num.partitions"].value == "1"
+    assert configs["log.segment.bytes"].value == "1073741824"
+    kp = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    dirs = kp.describe_log_dirs()
+    kp.close()
+    text = repr(dirs)
+    assert str(broker.data_dir.resolve()) in text
