@@ -142,6 +142,8 @@ class Peer:
             self.role.logged(zxid)
 
     def _vote(self, sender: int, v: Vote, now: int) -> None:
+        if self.state != LOOKING and sender == self.leader_id != self.my_id and v.state == LOOKING:
+            self.go_looking(now)  # our leader gave up: elect with it
         if self.state == LOOKING:
             self.election.receive(sender, v, now)
             self._drain_election(now)
