@@ -116,3 +116,17 @@ class ControllerContext:
             )
             for b, parts in sorted(per_broker.items())
         ]
+
+    def stop_replica_on(
+        self,
+        brokers: list[int],
+        tps: list[TopicPartition],
+        epoch: int,
+        controller_id: int,
+        delete: bool,
+    ) -> list[Outgoing]:
+        header = wire.ControlHeader(controller_id, epoch)
+        body = wire.encode_stop_replica(wire.StopReplicaRequest(header, delete, tps))
+        return [
+            Outgoing(b, wire.STOP_REPLICA, wire.STOP_REPLICA_VERSION, body) for b in sorted(brokers)
+        ]

@@ -23,8 +23,10 @@ from typing import Any
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, RolledBackError
 
+from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller import election
 from odradek.controller import zk_paths as zp
+from odradek.controller.admin_ops import AdminOps
 from odradek.controller.channel import ControllerChannel, Outgoing
 from odradek.controller.context import ControllerContext
 from odradek.controller.zk_store import ZkTopicStore
@@ -38,7 +40,7 @@ class ControllerFenced(Exception):
     """Another controller took over (the epoch check of a write failed)."""
 
 
-class KafkaController:
+class KafkaController(AdminOps):
     def __init__(
         self,
         zk: KazooClient,
@@ -62,6 +64,7 @@ class KafkaController:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = False
+        self._result: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -73,6 +76,7 @@ class KafkaController:
         self.zk.ChildrenWatch(zp.BROKER_TOPICS, lambda _c: self.post("topics"))
         self.zk.ChildrenWatch(zp.DELETE_TOPICS, lambda _c: self.post("delete"))
         self.zk.ChildrenWatch(zp.ISR_CHANGES, lambda _c: self.post("isr"))
+        self.zk.DataWatch(zp.REASSIGN_PARTITIONS, self._on_reassign_node)
         self.store.listeners.append(lambda name: self.post("topic", name))
 
     async def stop(self) -> None:
@@ -92,6 +96,20 @@ class KafkaController:
         self.current_id = zp.decode_controller(data) if data else -1
         self.post("elect")
 
+    def _on_reassign_node(self, data: bytes | None, _stat: Any) -> None:
+        if data:
+            self.post("reassign_znode")
+
+    async def call(self, kind: str, arg: Any) -> Any:
+        """Run an admin operation on the controller; NOT_CONTROLLER if this broker is not it."""
+        if not self.active or self._loop is None:
+            raise KafkaError(
+                ErrorCode.NOT_CONTROLLER, f"broker {self.node_id} is not the controller"
+            )
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self.post(kind, (arg, fut))
+        return await fut
+
     def post(self, kind: str, arg: Any = None) -> None:
         """Thread-safe: queue an event for the controller loop."""
         loop = self._loop
@@ -109,15 +127,25 @@ class KafkaController:
     async def _run(self) -> None:
         while True:
             kind, arg = await self._queue.get()
+            fut: asyncio.Future[Any] | None = None
+            if kind in ("reassign", "elect_leaders"):
+                arg, fut = arg
             try:
                 out = await asyncio.to_thread(self._process, kind, arg)
             except ControllerFenced:
                 log.warning("controller %d fenced by a newer controller; resigning", self.node_id)
                 self.active = False
                 out = []
-            except Exception:
+            except Exception as exc:
                 log.exception("controller event %s failed", kind)
+                if fut is not None and not fut.done():
+                    fut.set_exception(exc)
                 continue
+            if fut is not None and not fut.done():
+                if self.active:
+                    fut.set_result(self._result)
+                else:
+                    fut.set_exception(KafkaError(ErrorCode.NOT_CONTROLLER, "not the controller"))
             if self.active:
                 self.channel.set_brokers({b: (r.host, r.port) for b, r in self.ctx.live.items()})
             for item in out:
@@ -136,12 +164,20 @@ class KafkaController:
             return self._elect()
         if not self.active:
             return []
+        if kind == "reassign":
+            out, self._result = self._reassign(arg)
+            return out
+        if kind == "elect_leaders":
+            out, self._result = self._elect_leaders(arg[0], arg[1])
+            return out
         handler = {
             "brokers": self._on_brokers,
             "topics": self._on_topics,
             "topic": self._on_topics,
             "delete": self._on_delete,
             "isr": self._on_isr_changes,
+            "reassign_znode": self._on_reassign_znode,
+            "rebalance": self._auto_rebalance,
         }[kind]
         return handler()
 
@@ -240,6 +276,7 @@ class KafkaController:
         self,
         tp: TopicPartition,
         decide: Callable[[zp.PartitionState], tuple[int, tuple[int, ...]] | None],
+        force: bool = False,
     ) -> bool:
         """Re-read the state, apply ``decide`` → (leader, isr), write with a new leader epoch."""
         for _ in range(5):
@@ -250,7 +287,7 @@ class KafkaController:
             if choice is None:
                 return False
             leader, isr = choice
-            if (leader, isr) == (cur.leader, cur.isr):
+            if (leader, isr) == (cur.leader, cur.isr) and not force:
                 return False
             new = zp.PartitionState(leader, cur.leader_epoch + 1, isr, self.epoch, cur.zk_version)
             if self._write_state(tp, new, create=False):
@@ -365,7 +402,26 @@ class KafkaController:
         known = [tp for tp in sorted(tps) if tp[0] in self.ctx.assignments]
         for tp in known:
             self._read_state(tp)
-        return self.ctx.update_metadata_for(known, self.epoch, self.node_id)
+        out = self.ctx.update_metadata_for(known, self.epoch, self.node_id)
+        return out + self._complete_reassignments(known)
+
+    def _on_reassign_znode(self) -> list[Outgoing]:
+        """The ZooKeeper path of reassignment: consume ``/admin/reassign_partitions``."""
+        try:
+            data, _ = self.zk.get(zp.REASSIGN_PARTITIONS)
+        except NoNodeError:
+            return []
+        moves: dict[TopicPartition, tuple[int, ...] | None] = dict(zp.decode_reassignment(data))
+        self.zk.delete(zp.REASSIGN_PARTITIONS)
+        out, results = self._reassign(moves)
+        failed = {tp: code for tp, code in results.items() if code}
+        if failed:
+            log.warning("reassignment znode: rejected %s", failed)
+        return out
+
+    def _write_assignment(self, topic: str, a: zp.TopicAssignment) -> None:
+        self.zk.set(zp.topic_path(topic), zp.encode_topic(a))
+        self.ctx.assignments[topic] = a
 
 
 def _offline_decision(

@@ -10,6 +10,7 @@ from odradek.broker.handlers import (
     add_offsets_to_txn,
     add_partitions_to_txn,
     alter_configs,
+    alter_partition_reassignments,
     api_versions,
     consumer_group_describe,
     consumer_group_heartbeat,
@@ -27,6 +28,7 @@ from odradek.broker.handlers import (
     describe_log_dirs,
     describe_producers,
     describe_transactions,
+    elect_leaders,
     end_txn,
     fetch,
     find_coordinator,
@@ -38,6 +40,7 @@ from odradek.broker.handlers import (
     leave_group,
     list_groups,
     list_offsets,
+    list_partition_reassignments,
     list_transactions,
     metadata,
     offset_commit,
@@ -109,6 +112,9 @@ CLUSTER_SPECS: list[ApiSpec] = [
     stop_replica.SPEC,
     update_metadata.SPEC,
     offset_for_leader_epoch.SPEC,
+    alter_partition_reassignments.SPEC,
+    list_partition_reassignments.SPEC,
+    elect_leaders.SPEC,
 ]
 
 
