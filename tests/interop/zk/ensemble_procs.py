@@ -10,8 +10,9 @@ import contextlib
 import time
 from pathlib import Path
 
-from odradek.testing.process import free_port
 from zk_servers import ZkProcess, four_letter
+
+from odradek.testing.process import free_port
 
 
 class Ensemble:
