@@ -16,12 +16,15 @@ from odradek.testing.process import free_port
 
 
 class Ensemble:
-    def __init__(self, base: Path, n: int, tick: int = 200) -> None:
-        ports = {i: (free_port(), free_port()) for i in range(1, n + 1)}
-        servers = {f"server.{i}": f"127.0.0.1:{p}:{e}" for i, (p, e) in ports.items()}
+    def __init__(self, base: Path, n: int, tick: int = 200, observers: int = 0) -> None:
+        ports = {i: (free_port(), free_port()) for i in range(1, n + observers + 1)}
+        servers = {
+            f"server.{i}": f"127.0.0.1:{p}:{e}" + (":observer" if i > n else "")
+            for i, (p, e) in ports.items()
+        }
         extra = {"initLimit": "10", "syncLimit": "5", "tickTime": str(tick), **servers}
         self.members: dict[int, ZkProcess] = {}
-        for i in range(1, n + 1):
+        for i in range(1, n + observers + 1):
             proc = ZkProcess("odradek", base / f"s{i}", extra)
             (proc.data / "myid").write_text(f"{i}\n")
             self.members[i] = proc

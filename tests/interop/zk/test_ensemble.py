@@ -8,6 +8,7 @@ restarted, the three catch up (DIFF for the ones that missed writes).
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from ensemble_procs import Ensemble
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss, KazooException, SessionExpiredError
 from kazoo.handlers.threading import KazooTimeoutError
+from zk_servers import RawClient, ustr
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -154,5 +156,54 @@ def test_five_servers_minority_cannot_write_then_catch_up(tmp_path: Path) -> Non
             finally:
                 r.stop()
                 r.close()
+    finally:
+        ens.stop()
+
+
+def _create_ephemeral(port: int, path: str, timeout_ms: int) -> RawClient:
+    raw = RawClient(port)
+    raw.connect(timeout_ms)
+    acl = struct.pack(">ii", 1, 31) + ustr("world") + ustr("anyone")
+    raw.request(1, 1, ustr(path) + struct.pack(">i", 1) + b"x" + acl + struct.pack(">i", 1))
+    assert raw.reply()[2] == 0
+    return raw
+
+
+def test_sessions_expire_by_the_leader_and_live_ones_stay(three: Ensemble) -> None:
+    leader = three.leader()
+    follower = next(i for i in three.members if i != leader)
+    alive = client(three.hosts(follower), timeout=2.0)  # pings only reach the follower
+    alive.create("/kept", b"", ephemeral=True)
+    raw = _create_ephemeral(three.members[follower].port, "/gone", 1500)
+    raw.close()  # the client vanishes without closing its session
+    time.sleep(4.0)
+    other = client(three.hosts(leader))
+    try:
+        other.sync("/")
+        assert other.exists("/gone") is None
+        assert other.exists("/kept") is not None
+    finally:
+        for c in (other, alive):
+            c.stop()
+            c.close()
+
+
+def test_observer_forwards_writes_and_sees_commits(tmp_path: Path) -> None:
+    ens = Ensemble(tmp_path, 3, observers=1)
+    ens.start()
+    try:
+        assert ens.mode(4) == "observer"
+        obs, voter = client(ens.hosts(4)), client(ens.hosts(1))
+        fired = threading.Event()
+        obs.create("/o", b"from-observer")
+        voter.sync("/o")
+        assert voter.get("/o")[0] == b"from-observer"
+        obs.get("/o", watch=lambda e: fired.set())
+        voter.set("/o", b"changed")
+        assert fired.wait(5)
+        assert obs.get("/o")[0] == b"changed"
+        for c in (obs, voter):
+            c.stop()
+            c.close()
     finally:
         ens.stop()
