@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from odradek.common.config import LogConfig
 from odradek.records.batch import HEADER_SIZE, BatchHeader, read_header
@@ -58,6 +59,12 @@ class CleanAborted(Exception):
     """The clean was stopped (shutdown) or its input changed under it."""
 
 
+class StopFlag(Protocol):
+    """``threading.Event`` or a ``multiprocessing`` Event."""
+
+    def is_set(self) -> bool: ...
+
+
 class Throttler:
     """Keeps the bytes passed to ``maybe_throttle`` under ``rate`` per second (all threads)."""
 
@@ -67,8 +74,10 @@ class Throttler:
         self._start = time.monotonic()
         self._bytes = 0
         self.throttled_s = 0.0
+        self.total_bytes = 0
 
     def maybe_throttle(self, n: int) -> None:
+        self.total_bytes += n
         if self.rate <= 0 or self.rate >= 1e300:
             return
         with self._lock:
@@ -83,13 +92,33 @@ class Throttler:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """What a clean needs of one input segment (plain values: a plan may cross processes)."""
+
+    base_offset: int
+    log_path: Path
+    size: int
+    index_entries: int
+    time_entries: int
+
+    @staticmethod
+    def of(seg: LogSegment) -> SegmentInfo:
+        return SegmentInfo(
+            seg.base_offset,
+            seg.log_path,
+            seg.size,
+            seg.offset_index.entries,
+            seg.time_index.entries,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CleanPlan:
     topic: str
     partition: int
     dir: Path
     config: LogConfig
-    segments: tuple[LogSegment, ...]
-    sizes: tuple[int, ...]
+    segments: tuple[SegmentInfo, ...]
     end_offset: int  # first uncleanable offset: the next segment's base
     first_dirty: int
     now_ms: int
@@ -109,7 +138,7 @@ class CleanStats:
 
 @dataclass(frozen=True, slots=True)
 class CleanedGroup:
-    segments: tuple[LogSegment, ...]
+    bases: tuple[int, ...]  # base offsets of the input segments it replaces
     base: int
 
 
@@ -176,7 +205,7 @@ class Cleaner:
         dedupe_buffer_bytes: int,
         throttler: Throttler,
         fault: FaultHook | None = None,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.map = OffsetMap(dedupe_buffer_bytes)
         self.throttler = throttler
@@ -197,7 +226,7 @@ class Cleaner:
                 done.append(self._clean_group(plan, group, state, stats))
         except BaseException:
             for group in groups:
-                discard_cleaned(plan.dir, group[0][0].base_offset)
+                discard_cleaned(plan.dir, group[0].base_offset)
             raise
         if self.fault:
             self.fault("cleaned")
@@ -207,10 +236,10 @@ class Cleaner:
 
     def _build_map(self, plan: CleanPlan, aborted: _Aborted, stats: CleanStats) -> int:
         """Map the dirty section; returns the offset the map covers up to."""
-        for seg, size in zip(plan.segments, plan.sizes, strict=True):
+        for seg in plan.segments:
             if seg_next(plan, seg) <= plan.first_dirty:
                 continue
-            for h, data in read_batches(seg.log_path, size, self.throttler):
+            for h, data in read_batches(seg.log_path, seg.size, self.throttler):
                 self._check_stop()
                 stats.bytes_read += h.size
                 if h.last_offset < plan.first_dirty or h.is_control or aborted.contains(h):
@@ -232,19 +261,19 @@ class Cleaner:
     def _clean_group(
         self,
         plan: CleanPlan,
-        group: list[tuple[LogSegment, int]],
+        group: list[SegmentInfo],
         state: _CopyState,
         stats: CleanStats,
     ) -> CleanedGroup:
-        base = group[0][0].base_offset
+        base = group[0].base_offset
         discard_cleaned(plan.dir, base)
         cfg = plan.config
         out = LogSegment(
             plan.dir, base, cfg.index_interval_bytes, cfg.segment_index_bytes, plan.now_ms, CLEANED
         )
         try:
-            for seg, size in group:
-                for h, data in read_batches(seg.log_path, size, self.throttler):
+            for seg in group:
+                for h, data in read_batches(seg.log_path, seg.size, self.throttler):
                     self._check_stop()
                     stats.bytes_read += h.size
                     kept = state.filter(h, data, stats)
@@ -259,39 +288,39 @@ class Cleaner:
             out.on_become_inactive()
         finally:
             out.close()
-        end = seg_next(plan, group[-1][0])
+        end = seg_next(plan, group[-1])
         _write_txn_index(plan, base, end)
-        return CleanedGroup(tuple(s for s, _ in group), base)
+        return CleanedGroup(tuple(s.base_offset for s in group), base)
 
 
-def seg_next(plan: CleanPlan, seg: LogSegment) -> int:
+def seg_next(plan: CleanPlan, seg: SegmentInfo) -> int:
     """The base offset of the segment after ``seg`` (or the plan's end)."""
     i = plan.segments.index(seg)
     return plan.segments[i + 1].base_offset if i + 1 < len(plan.segments) else plan.end_offset
 
 
-def group_segments(plan: CleanPlan, upto: int) -> list[list[tuple[LogSegment, int]]]:
+def group_segments(plan: CleanPlan, upto: int) -> list[list[SegmentInfo]]:
     """Kafka's ``groupSegmentsBySize`` over the segments starting below ``upto``."""
     cfg = plan.config
-    groups: list[list[tuple[LogSegment, int]]] = []
-    cur: list[tuple[LogSegment, int]] = []
+    groups: list[list[SegmentInfo]] = []
+    cur: list[SegmentInfo] = []
     size = idx = tidx = 0
-    for seg, seg_size in zip(plan.segments, plan.sizes, strict=True):
+    for seg in plan.segments:
         if seg.base_offset >= upto:
             break
-        n_idx, n_tidx = seg.offset_index.entries, seg.time_index.entries + 1
+        n_idx, n_tidx = seg.index_entries, seg.time_entries + 1
         fits = (
             cur
-            and size + seg_size <= cfg.segment_bytes
+            and size + seg.size <= cfg.segment_bytes
             and (idx + n_idx) * INDEX_ENTRY <= cfg.segment_index_bytes
             and (tidx + n_tidx) * TIME_ENTRY <= cfg.segment_index_bytes
-            and seg_next(plan, seg) - 1 - cur[0][0].base_offset <= 2**31 - 1
+            and seg_next(plan, seg) - 1 - cur[0].base_offset <= 2**31 - 1
         )
         if cur and not fits:
             groups.append(cur)
             cur, size, idx, tidx = [], 0, 0, 0
-        cur.append((seg, seg_size))
-        size, idx, tidx = size + seg_size, idx + n_idx, tidx + n_tidx
+        cur.append(seg)
+        size, idx, tidx = size + seg.size, idx + n_idx, tidx + n_tidx
     if cur:
         groups.append(cur)
     return groups

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from odradek.common.config import LONG_MAX
-from odradek.storage.cleaner import CleanPlan
+from odradek.storage.cleaner import CleanPlan, SegmentInfo
 from odradek.storage.log import Log
 from odradek.storage.segment import LogSegment
 
@@ -109,8 +109,7 @@ def make_plan(c: LogToClean, now_ms: int) -> CleanPlan:
         partition=lg.partition,
         dir=lg.dir,
         config=lg.config,
-        segments=c.cleanable,
-        sizes=tuple(s.size for s in c.cleanable),
+        segments=tuple(SegmentInfo.of(s) for s in c.cleanable),
         end_offset=c.end_offset,
         first_dirty=c.first_dirty,
         now_ms=now_ms,

@@ -327,3 +327,30 @@ def test_swap_is_abandoned_when_retention_removed_the_segments(tmp_path: Path) -
     offsets = [r.offset for r in recs]
     assert offsets == sorted(set(offsets)) and offsets[0] >= h.log.log_start_offset
     assert latest(recs) == {b"key-%d" % k: b"v-19-%d" % k * 3 for k in range(5)}
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_background_workers_clean_and_stop(tmp_path: Path, processes: bool) -> None:
+    import asyncio
+
+    from odradek.storage.log_cleaner import LogCleaner
+
+    h = Harness(tmp_path)
+    want = fill(h, 20, 10)
+    cleaner = LogCleaner(h.manager, backoff_ms=50, processes=processes)
+
+    async def run() -> None:
+        cleaner.start()
+        try:
+            for _ in range(400):
+                if cleaner.cleanings:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await cleaner.stop()
+
+    asyncio.run(run())
+    assert cleaner.cleanings >= 1 and cleaner.bytes_cleaned_total > 0
+    assert (TOPIC, 0) in cleaner.dirty_ratios
+    assert latest(read_all(h.log)) == want
+    assert len(read_all(h.log)) < 200
