@@ -13,6 +13,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("odradek.broker.main", "start a broker"),
     "zk": ("odradek.zk.main", "start a ZooKeeper-compatible coordination server"),
     "cluster": ("odradek.broker.cluster_main", "start a local multi-broker cluster (and zk)"),
+    "reassign": ("odradek.tools.reassign", "generate, execute and verify partition reassignments"),
+    "leader-election": ("odradek.tools.leader_election", "elect preferred or unclean leaders"),
     "zk-shell": ("odradek.tools.zk_shell", "operate on znodes of a ZooKeeper-protocol server"),
     "topics": ("odradek.tools.topics", "create, list, describe, alter and delete topics"),
     "produce": ("odradek.tools.produce", "console producer"),
