@@ -1,4 +1,4 @@
-"""ZooKeeper-compatible coordination service (``odradek zk``), standalone for now.
+"""ZooKeeper-compatible coordination service (``odradek zk``), standalone or an ensemble.
 
 Sans-IO core (no sockets, files or clocks; ``now`` is passed in):
   ``jute``/``records``/``codes``  wire encoding, Stat/ACL records, opcodes and error codes
@@ -14,6 +14,7 @@ Edge (asyncio, files): ``connection`` (framing, 4lw detection), ``server`` (grou
 txn log, snapshots, timers), ``txnlog``/``snapshot``/``database`` (on-disk format, restore,
 purge), ``config`` (zoo.cfg), ``fourlw``/``admin`` (monitoring), ``main`` (CLI).
 
-An ensemble builds on ``Processor.prep`` (leader) and ``DataTree.apply`` (everyone, on commit);
+``ensemble/`` (election, Zab, peer links) builds on ``Processor.prep`` (leader) and
+``DataTree.apply`` (everyone, on commit); ``main`` runs it when zoo.cfg lists servers;
 nothing here may import broker code, and the ecosystem reaches it only over the wire.
 """
