@@ -111,6 +111,12 @@ def test_kill_leader_under_write_load(three: Ensemble) -> None:
         present = {f"/load/{n}" for n in check.get_children("/load")}
         lost = [p for p in acked if p not in present]
         assert not lost, f"{len(lost)} acknowledged writes lost"
+        three.start(leader)  # the old leader rejoins (TRUNC/DIFF) and catches up
+        back = client(three.hosts(leader))
+        back.sync("/load")
+        assert {f"/load/{n}" for n in back.get_children("/load")} == present
+        back.stop()
+        back.close()
     finally:
         check.stop()
         check.close()
