@@ -62,6 +62,8 @@ class Sim:
         self.acked: dict[int, Txn] = {}
         self.committed: dict[int, Txn] = {}
         self.writes = 0
+        self.submitted: dict[int, int] = {}  # write id -> time the client sent it
+        self.answered: dict[int, tuple[int, int]] = {}  # write id -> (time, zxid)
         for i in ids:
             self.restart(i)
 
@@ -154,6 +156,7 @@ class Sim:
         assert seen == txn, f"two txns committed as zxid {txn.zxid:#x}"
         if node.peer.serving:
             self.acked[txn.zxid] = txn
+            self.answered.setdefault(txn.cxid, (self.now, txn.zxid))
 
     def propose(self, leader: Leader, write_id: int) -> None:
         zxid = leader.next_zxid()
@@ -166,12 +169,24 @@ class Sim:
             return
         node = self.rng.choice(live)
         self.writes += 1
+        self.submitted[self.writes] = self.now
         role = node.peer.role
         if isinstance(role, Leader):
             self.propose(role, self.writes)
         elif isinstance(role, Learner):
             role.forward(Request(0, self.writes, Op.SET_DATA, b""))
         self.drain(node)
+
+    def check_real_time_order(self) -> None:
+        """Writes are linearizable: one answered before another was sent commits first."""
+        answers = sorted(self.answered.values())
+        newest, i = 0, 0
+        for wid, sent in sorted(self.submitted.items(), key=lambda kv: kv[1]):
+            while i < len(answers) and answers[i][0] < sent:
+                newest = max(newest, answers[i][1])
+                i += 1
+            if wid in self.answered:
+                assert self.answered[wid][1] > newest, f"write {wid} ordered before an older one"
 
     # ------------------------------------------------------------ time
     def step(self, ms: int = 10) -> None:

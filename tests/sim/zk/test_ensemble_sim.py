@@ -1,8 +1,8 @@
 """Deterministic simulation of election + atomic broadcast over many seeds.
 
 Checks: no two txns are ever committed with the same zxid, every server applies in zxid order,
-after healing the servers converge on one sequence that holds every acknowledged write, and the
-ensemble writes again.
+after healing the servers converge on one sequence that holds every acknowledged write, writes
+are ordered consistently with real time (linearizable), and the ensemble writes again.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def converge(sim: Sim) -> None:
     present = {t.zxid: t for t in leader.applied}
     for zxid, txn in sim.acked.items():
         assert present.get(zxid) == txn, f"acknowledged txn {zxid:#x} lost"
+    sim.check_real_time_order()
 
 
 @pytest.mark.parametrize("seed", range(30))
