@@ -54,9 +54,26 @@ class ClusterServices:
             self.lag_ms,
             fetch,
         )
+        self.replicas.leadership_listeners.append(self._on_leadership)
         self.controller = KafkaController(
             self.zk, self.store, b.node_id, self._unclean, on_session_renewed=self._register
         )
+
+    def _on_leadership(self, tp: tuple[str, int], leader: bool) -> None:
+        """Coordinators follow the leadership of their internal topic partitions."""
+        if tp[0] == "__consumer_offsets":
+            self.broker.groups.on_leadership(tp[1], leader)
+
+    def coordinator_of(self, topic: str, partition: int) -> BrokerEndpoint | None:
+        """The live leader of an internal topic partition (FindCoordinator in cluster mode)."""
+        from odradek.broker.broker import BrokerEndpoint
+
+        cache = self.replicas.metadata
+        state = cache.partition(topic, partition)
+        if state is None or state.leader not in cache.brokers:
+            return None
+        b = cache.brokers[state.leader]
+        return BrokerEndpoint(b.node_id, b.host, b.port, b.rack)
 
     def _unclean(self, topic: str) -> bool:
         props = self.broker.topics.effective_props(topic)

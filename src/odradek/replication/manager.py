@@ -69,6 +69,8 @@ class ClusterReplicas:
         self.metadata = MetadataCache()
         self.controller_epoch = -1
         self._tasks: set[asyncio.Task[None]] = set()
+        # called with (partition, is_leader) when this broker starts or stops leading it
+        self.leadership_listeners: list[Callable[[TopicPartition, bool], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def load_high_watermarks(self) -> None:
@@ -126,7 +128,10 @@ class ClusterReplicas:
             self._detach(tp)
             self._maybe_advance_hw(part, lg)
             log.info("%s-%d: leader at epoch %d, isr %s", *tp, s.leader_epoch, list(s.isr))
+            if changed:
+                self._tell(tp, True)
         elif changed:
+            self._tell(tp, False)
             self._detach(tp)
             addr = leaders.get(s.leader) or self.metadata.brokers.get(s.leader)
             if addr is not None:
@@ -134,6 +139,13 @@ class ClusterReplicas:
             log.info("%s-%d: follower of %d at epoch %d", *tp, s.leader, s.leader_epoch)
         self.notify(tp)
         return 0
+
+    def _tell(self, tp: TopicPartition, leader: bool) -> None:
+        for listener in self.leadership_listeners:
+            try:
+                listener(tp, leader)
+            except Exception:
+                log.exception("%s-%d: leadership listener failed", *tp)
 
     def _detach(self, tp: TopicPartition) -> None:
         for f in self.fetchers.values():
@@ -156,7 +168,8 @@ class ClusterReplicas:
         for topic, p in req.partitions:
             tp = (topic, p)
             self._detach(tp)
-            self.partitions.pop(tp, None)
+            if self.partitions.pop(tp, None) is not None:
+                self._tell(tp, False)
             if req.delete:
                 self.log_manager.delete_log(topic, p)
             self.notify(tp)

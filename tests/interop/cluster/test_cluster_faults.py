@@ -133,3 +133,55 @@ def test_min_insync_replicas_two_brokers_down(apache_cluster: LocalCluster) -> N
     seen = read_all(c.bootstrap, "strict", 1, expect=120)
     assert set(seen) == set(first) | set(accepted)
     assert all(seen[v][1] == off for v, off in first.items())
+
+
+def test_consumer_group_survives_coordinator_kill9(apache_cluster: LocalCluster) -> None:
+    from confluent_kafka import Consumer
+
+    from odradek.coordinator.group.config import partition_for
+
+    c = apache_cluster
+    create_topic(c.bootstrap, "grp", partitions=3, rf=3)
+    producer = AckedProducer(c.bootstrap, "grp")
+    producer.produce(300)
+    assert producer.flush(30) == 0
+
+    def consume(expect: int, timeout: float) -> list[bytes]:
+        consumer = Consumer({"bootstrap.servers": c.bootstrap, "group.id": "g1",
+                             "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                             "session.timeout.ms": 6000})  # fmt: skip
+        consumer.subscribe(["grp"])
+        got: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and len(got) < expect:
+                m = consumer.poll(0.5)
+                if m is not None and not m.error():
+                    got.append(m.value())
+            if got:
+                consumer.commit(asynchronous=False)
+            else:
+                time.sleep(3)  # nothing new: give the consumer time to prove it
+                m = consumer.poll(1.0)
+                got += [m.value()] if m is not None and not m.error() else []
+        finally:
+            consumer.close()
+        return got
+
+    assert sorted(consume(300, 40)) == sorted(producer.acked)
+    part = partition_for("g1", 3)
+    coordinator = leaders(c.bootstrap, "__consumer_offsets")[part][0]
+    time.sleep(1.0)  # offset commits are replicated asynchronously
+    c.kill9(coordinator)
+    others = live_bootstrap(c, coordinator)
+    wait_for(
+        lambda: leaders(others, "__consumer_offsets")[part][0] not in (coordinator, -1),
+        15,
+        "a new coordinator",
+    )
+    more = AckedProducer(others, "grp")
+    more.sent = 1000  # values v1000.. differ from the first 300
+    more.produce(100)
+    assert more.flush(30) == 0
+    again = consume(100, 40)
+    assert sorted(again) == sorted(more.acked)  # committed offsets survived: no re-delivery

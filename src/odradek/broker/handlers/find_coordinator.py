@@ -32,6 +32,16 @@ def _lookup(ctx: RequestContext, key: str, key_type: int) -> dict[str, object]:
         code, message = error_of(exc)
         found.update(error_code=code, error_message=message)
         return found
+    cluster = ctx.broker.cluster
+    if cluster is not None and key_type == GROUP:
+        # cluster mode: the leader of the group's __consumer_offsets partition coordinates it
+        p = ctx.broker.groups.coordinator.partition_for(key)
+        leader = cluster.coordinator_of("__consumer_offsets", p)
+        if leader is None:
+            code = int(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+            found.update(error_code=code, error_message="The coordinator is not available.")
+            return found
+        e = leader
     found.update(error_code=0, node_id=e.node_id, host=e.host, port=e.port)
     return found
 

@@ -114,6 +114,10 @@ class GroupCoordinatorDriver:
             except KafkaError as exc:
                 if exc.code != ErrorCode.TOPIC_ALREADY_EXISTS:
                     raise
+        if getattr(self.broker, "cluster", None) is not None:
+            # cluster mode: a partition loads when this broker becomes its leader
+            self._loaded = True
+            return
         for p in range(n):
             lg = self.broker.log_manager.get_log(OFFSETS_TOPIC, p)
             if lg is None:
@@ -123,6 +127,20 @@ class GroupCoordinatorDriver:
             if count:
                 log.info("loaded %d records from %s-%d", count, OFFSETS_TOPIC, p)
         self._loaded = True
+        self.wake()
+
+    def on_leadership(self, partition: int, leader: bool) -> None:
+        """Cluster mode: coordinate the groups of ``partition`` while leading it (replayed from
+        the local log on election), stop when another broker leads it."""
+        if not leader:
+            self.coordinator.unload(partition)
+            return
+        lg = self.broker.log_manager.get_log(OFFSETS_TOPIC, partition)
+        if lg is None or self.coordinator.is_loaded(partition):
+            return
+        part = LogPartition(lg, self._notifier(partition))
+        count = self.coordinator.load(partition, part, part)
+        log.info("coordinating %s-%d (%d records replayed)", OFFSETS_TOPIC, partition, count)
         self.wake()
 
     def _notifier(self, partition: int) -> Callable[[], None]:
