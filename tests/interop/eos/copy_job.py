@@ -141,3 +141,27 @@ class CopyJob:
             self.commits += 1
             self.on_commit(self.commits)
         return False
+
+
+def main(argv: list[str]) -> int:
+    """``copy_job.py BOOTSTRAP SRC DST TXN_ID BATCH COUNT...``: run the job in its own process,
+    printing ``commit N`` after each committed transaction and ``done`` at the end."""
+    bootstrap, src, dst, txn_id, batch, *counts = argv
+    job = CopyJob(
+        bootstrap,
+        src,
+        dst,
+        {p: int(n) for p, n in enumerate(counts)},
+        batch=int(batch),
+        txn_id=txn_id,
+    )
+    job.on_commit = lambda n: print(f"commit {n}", flush=True)
+    job.run(600)
+    print("done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
