@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run /work/shared/bench/zkbench.py against odradek zk and Apache ZooKeeper 3.8 (standalone),
 # same zoo.cfg settings, same client, alternating servers per repetition.
-#   bench/zk_bench.sh [REPS] [extra zkbench args...]
-# Writes JSON lines to bench/zk_results-standalone.jsonl and prints the summary table.
+#   bench/zk_bench.sh [REPS] [extra zkbench args...]      (SKIP_KAZOO=1: raw-client part only)
+# Writes JSON lines to bench/zk_results-standalone.jsonl (zkbench.py, kazoo) and
+# bench/zk_results-raw.jsonl (bench/zk_raw_bench.py), and prints the summary tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}; shift || true
@@ -11,7 +12,7 @@ BENCH=${ZKBENCH:-/work/shared/bench/zkbench.py}
 BASE=$(mktemp -d /tmp/zkbench.XXXXXX)
 OUT=bench/zk_results-standalone.jsonl
 
-: >"$OUT"
+[ -n "${SKIP_KAZOO:-}" ] || : >"$OUT"
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 cfg() {  # $1 dir $2 port
   mkdir -p "$1/data"
@@ -50,9 +51,13 @@ java -Xmx512m -Dzookeeper.admin.enableServer=false \
   >"$BASE/apache/server.log" 2>&1 & PIDS+=($!)
 wait_srvr "$OP"; wait_srvr "$AP"
 for rep in $(seq 1 "$REPS"); do
+  [ -n "${SKIP_KAZOO:-}" ] && break
   "$PY" "$BENCH" --hosts "127.0.0.1:$AP" --label apache-standalone --rep "$rep" \
     --tests sync,async,watch,eph "$@" | tee -a "$OUT"
   "$PY" "$BENCH" --hosts "127.0.0.1:$OP" --label odradek-standalone --rep "$rep" \
     --tests sync,async,watch,eph "$@" | tee -a "$OUT"
 done
-"$PY" "$BENCH" --summarize "$OUT"
+[ -z "${SKIP_KAZOO:-}" ] && "$PY" "$BENCH" --summarize "$OUT" && "$PY" bench/zk_ratio.py "$OUT"
+# server-bound figures with a raw-protocol client (kazoo's own CPU cost left out)
+"$PY" bench/zk_raw_bench.py --server "apache=127.0.0.1:$AP" --server "odradek=127.0.0.1:$OP" \
+  --reps "$REPS" | tee bench/zk_results-raw.jsonl

@@ -43,7 +43,6 @@ class ZkServer:
         self.inflight_out: Out = []
         self.has_pending = False
         self.inflight = False
-        self.flush_scheduled = False
         self.txns_since_snap = 0
         self.snapshotting = False
         self.closed = False
@@ -164,12 +163,11 @@ class ZkServer:
                 self.inflight_out.extend(out)
             else:
                 self._dispatch(out)
-        if self.has_pending and not self.inflight and not self.flush_scheduled:
-            self.flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if self.has_pending and not self.inflight:
+            # flush now: txns arriving while this fsync runs form the next batch
+            self._flush()
 
     def _flush(self) -> None:
-        self.flush_scheduled = False
         if self.inflight or not self.has_pending:
             return
         fd = self.txnlog.write_pending()
