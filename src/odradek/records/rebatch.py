@@ -19,7 +19,7 @@ past the horizon may drop those records.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.records.batch import (
@@ -37,8 +37,7 @@ from odradek.records.compression import compress_like
 from odradek.records.record import decode_varint, encode_varint, records_section
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
+class RawRecord(NamedTuple):
     """One record of a batch: deltas, key, tombstone flag and its bytes after ``tsDelta``."""
 
     offset_delta: int
@@ -52,28 +51,44 @@ def has_delete_horizon(h: BatchHeader) -> bool:
     return bool(h.attributes & DELETE_HORIZON_MASK)
 
 
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """Zig-zag varint at ``pos`` with an inline path for 1- and 2-byte values (most fields)."""
+    b = data[pos]
+    if b < 0x80:
+        return (b >> 1) ^ -(b & 1), pos + 1
+    b2 = data[pos + 1] if pos + 1 < len(data) else 0x80
+    if b2 < 0x80:
+        raw = (b & 0x7F) | (b2 << 7)
+        return (raw >> 1) ^ -(raw & 1), pos + 2
+    return decode_varint(data, pos)
+
+
 def scan_raw_records(batch: bytes | memoryview) -> tuple[BatchHeader, list[RawRecord]]:
     """Header and raw records of one whole batch; raises KafkaError(CORRUPT_MESSAGE)."""
     h = read_header(batch, 0)
     data = records_section(batch)
     out: list[RawRecord] = []
     pos = 0
-    for _ in range(h.records_count):
-        length, pos = decode_varint(data, pos)
-        end = pos + length
-        if length < 0 or end > len(data):
-            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "bad record length")
-        ts_delta, p = decode_varint(data, pos + 1)
-        tail_start = p
-        off_delta, p = decode_varint(data, p)
-        klen, p = decode_varint(data, p)
-        key = None if klen < 0 else data[p : p + klen]
-        p += max(klen, 0)
-        vlen, p = decode_varint(data, p)
-        if p > end:
-            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record fields run past the record")
-        out.append(RawRecord(off_delta, ts_delta, key, vlen < 0, data[tail_start:end]))
-        pos = end
+    varint = _varint
+    try:
+        for _ in range(h.records_count):
+            length, pos = varint(data, pos)
+            end = pos + length
+            if length < 0 or end > len(data):
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "bad record length")
+            ts_delta, p = varint(data, pos + 1)
+            tail_start = p
+            off_delta, p = varint(data, p)
+            klen, p = varint(data, p)
+            key = None if klen < 0 else data[p : p + klen]
+            p += max(klen, 0)
+            vlen, p = varint(data, p)
+            if p > end:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record fields run past the record")
+            out.append(RawRecord(off_delta, ts_delta, key, vlen < 0, data[tail_start:end]))
+            pos = end
+    except IndexError as exc:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "truncated record") from exc
     if pos != len(data):
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "trailing bytes after the last record")
     return h, out
