@@ -110,7 +110,7 @@ class Log(LogReadMixin):
         self.epochs.truncate_from_end(self._leo)
         self.epochs.truncate_from_start(self._log_start)
         self.txns = LogTransactions(dir)
-        self.txns.load(self._segments, self._log_start, self._leo)
+        self.txns.load(self._segments, self._log_start, self._leo, clean_shutdown)
 
     # -- properties ----------------------------------------------------------------------
     @property

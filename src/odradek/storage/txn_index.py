@@ -160,13 +160,23 @@ class LogTransactions:
         self.producers = ProducerStateManager(dir)
         self.aborted = TransactionIndex(dir)
 
-    def load(self, segments: list[LogSegment], log_start: int, log_end: int) -> None:
-        """Read the index files and the newest snapshot, then replay the headers after it."""
+    def load(
+        self, segments: list[LogSegment], log_start: int, log_end: int, clean: bool = False
+    ) -> None:
+        """Read the index files and the newest snapshot, then replay the headers after it.
+
+        Snapshots are written whenever there are producers (at every roll and on close), so
+        no snapshot at all means the state was empty at the last roll (replay the active
+        segment only) and, after a clean shutdown, empty at the end (replay nothing).
+        """
         bases = [s.base_offset for s in segments]
         self.aborted.load(bases, log_end)
         self.producers.delete_snapshots_after(log_end)
         snap = self.producers.load_latest_snapshot(log_end)
-        start = log_start if snap is None or snap < log_start else snap
+        if snap is None:
+            start = log_end if clean else max(log_start, bases[-1])
+        else:
+            start = max(snap, log_start)
         self.producers.map_end_offset = start
         self._replay(segments, start, log_end)
 

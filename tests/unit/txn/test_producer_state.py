@@ -195,3 +195,14 @@ def test_idle_producers_expire(tmp_path: Path) -> None:
     lg.apply_retention(1000 + 500)
     assert 7 not in lg.txns.producers.producers
     assert lg.append_as_leader(data(7, 0, 17), 0).first_offset == 1
+
+
+def test_unclean_restart_without_any_snapshot_rebuilds_the_active_segment(tmp_path: Path) -> None:
+    lg = open_log(tmp_path)
+    lg.append_as_leader(data(3, 0, 0), 0)
+    lg.append_as_leader(data(4, 0, 0, 2, txn=True), 0)
+    lg.abandon()
+    assert not list((tmp_path / "t-0").glob("*.snapshot"))
+    lg = open_log(tmp_path, clean=False)
+    assert lg.append_as_leader(data(3, 0, 0), 0).first_offset == 0  # duplicate
+    assert lg.last_stable_offset == 1  # the open transaction of producer 4
