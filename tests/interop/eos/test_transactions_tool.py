@@ -83,3 +83,37 @@ def test_abort_hanging_transaction(broker: BrokerProcess, tmp_path: Path) -> Non
     assert code == 0, out
     assert read_values(broker.bootstrap, topic, 2) == [b"before", b"after"]
     assert run(broker, "abort", "--topic", topic, "--partition", "0", "--start-offset", "1")[0] == 1
+
+
+def test_add_partitions_v4_batched_and_verify_only(broker: BrokerProcess) -> None:
+    topic = f"batched-{uuid.uuid4().hex[:6]}"
+    create_topic(broker.bootstrap, topic, 2)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": f"b-{topic}"})
+    p.init_transactions(20)
+    addr = transactions._address(broker.bootstrap)
+    d = transactions.describe_transactions(addr, [f"b-{topic}"])[0]
+
+    def add(verify: bool, parts: list[int], epoch: int = d.producer_epoch) -> dict[int, int]:
+        txn = {
+            "transactional_id": f"b-{topic}",
+            "producer_id": d.producer_id,
+            "producer_epoch": epoch,
+            "verify_only": verify,
+            "topics": [{"name": topic, "partitions": parts}],
+        }
+        r = transactions.call(addr, 24, 4, {"transactions": [txn]})
+        assert int(r.error_code) == 0
+        (res,) = r.results_by_transaction
+        return {
+            x.partition_index: int(x.partition_error_code)
+            for t in res.topic_results
+            for x in t.results_by_partition
+        }
+
+    assert add(True, [0]) == {0: 48}  # INVALID_TXN_STATE: not in the transaction
+    assert add(False, [0]) == {0: 0}
+    assert add(True, [0, 1]) == {0: 0, 1: 48}
+    assert add(False, [1], epoch=d.producer_epoch - 1) == {1: 90}  # PRODUCER_FENCED
+    assert add(False, [7]) == {7: 3}  # UNKNOWN_TOPIC_OR_PARTITION
+    d2 = transactions.describe_transactions(addr, [f"b-{topic}"])[0]
+    assert d2.state == "Ongoing" and d2.partitions == [f"{topic}-0"]
