@@ -45,7 +45,14 @@ class LocalMarkerWriter:
         for topic, p in request.partitions:
             lg = broker.log_manager.get_log(topic, p)
             if lg is None:
-                out[(topic, p)] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                # a deleted partition counts as done; one hosted elsewhere is retried
+                info = broker.topics.get(topic)
+                hosted_elsewhere = info is not None and 0 <= p < int(info.partitions)
+                out[(topic, p)] = (
+                    ErrorCode.NOT_LEADER_OR_FOLLOWER
+                    if hosted_elsewhere
+                    else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                )
                 continue
             batch = build_marker(
                 request.producer_id,
