@@ -14,9 +14,13 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller import zk_paths as zp
 from odradek.controller.controller import KafkaController
 from odradek.controller.zk_store import ZkTopicStore, connect_kazoo
+from odradek.net.client import BrokerClient
+from odradek.protocol.header import encode_request_header
+from odradek.replication import wire
 from odradek.replication.fetcher import FetcherConfig
 from odradek.replication.manager import ClusterReplicas
 
@@ -103,6 +107,8 @@ class ClusterServices:
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
+        if self.broker.config.get_bool("controlled.shutdown.enable"):
+            await self._controlled_shutdown()
         await self.controller.stop()
         await self.replicas.stop()
         try:
@@ -111,6 +117,45 @@ class ClusterServices:
             log.warning("high watermark checkpoint failed: %s", exc)
         await asyncio.to_thread(self.zk.stop)
         self.zk.close()
+
+    async def _controlled_shutdown(self) -> None:
+        """Ask the controller to move leadership away first (a few attempts, then stop anyway)."""
+        for _ in range(3):
+            try:
+                remaining = await asyncio.wait_for(self._ask_controller(), 15)
+            except (ConnectionError, OSError, KafkaError, TimeoutError) as exc:
+                log.info("controlled shutdown attempt failed: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            if not remaining:
+                log.info("controlled shutdown complete")
+                return
+            log.info("controlled shutdown: still leading %s", remaining[:5])
+            await asyncio.sleep(0.5)
+        log.warning("proceeding without a complete controlled shutdown")
+
+    async def _ask_controller(self) -> list[tuple[str, int]]:
+        node = self.broker.node_id
+        cid = self.controller_id()
+        if cid == node and self.controller.active:
+            result: list[tuple[str, int]] = await self.controller.call("controlled_shutdown", node)
+            return result
+        b = self.replicas.metadata.brokers.get(cid)
+        if b is None:
+            raise ConnectionError("no controller known")
+        client = BrokerClient(b.host, b.port)
+        try:
+            corr = client.next_correlation_id()
+            head = encode_request_header(
+                wire.CONTROLLED_SHUTDOWN, wire.CONTROLLED_SHUTDOWN_VERSION, corr, f"broker-{node}"
+            )
+            resp = await client.request(corr, [head, wire.encode_controlled_shutdown(node)], 10)
+        finally:
+            await client.close()
+        error, remaining = wire.decode_controlled_shutdown_response(resp, 0)
+        if error:
+            raise KafkaError(ErrorCode(error), "controlled shutdown refused")
+        return remaining
 
     async def _write_isr(
         self,

@@ -182,6 +182,32 @@ class AdminOps:
         out += self.ctx.update_metadata_for(changed, self.epoch, self.node_id)
         return out, results
 
+    # ------------------------------------------------------------------ controlled shutdown
+    def _controlled_shutdown(self, broker: int) -> tuple[list[Outgoing], list[TopicPartition]]:
+        """Move leadership off ``broker`` and take it out of the ISRs before it stops."""
+        live = set(self.ctx.live)
+        moved: list[TopicPartition] = []
+        followed: list[TopicPartition] = []
+        for tp, st in sorted(self.ctx.states.items()):
+            replicas = self.ctx.replicas(tp)
+            if st.leader == broker:
+                decide = functools.partial(_shutdown_decision, replicas, live, broker)
+                if self._change(tp, decide):
+                    moved.append(tp)
+            elif (
+                broker in st.isr
+                and st.leader in live
+                and self._change(tp, functools.partial(_drop_from_isr, broker))
+            ):
+                followed.append(tp)
+        out = self.ctx.leader_and_isr_for(moved + followed, self.epoch, self.node_id, False)
+        out += self.ctx.stop_replica_on([broker], followed, self.epoch, self.node_id, False)
+        out += self.ctx.update_metadata_for(moved + followed, self.epoch, self.node_id)
+        remaining = [tp for tp, st in sorted(self.ctx.states.items()) if st.leader == broker]
+        log.info("controlled shutdown of %d: moved %d leaders, %d still led there",
+                 broker, len(moved), len(remaining))  # fmt: skip
+        return out, remaining
+
     def _auto_rebalance(self) -> list[Outgoing]:
         """Preferred-leader election for partitions led elsewhere (auto.leader.rebalance)."""
         candidates = [
@@ -233,3 +259,14 @@ def _constant(
     choice: tuple[int, tuple[int, ...]], _cur: zp.PartitionState
 ) -> tuple[int, tuple[int, ...]]:
     return choice
+
+
+def _shutdown_decision(
+    replicas: tuple[int, ...], live: set[int], broker: int, cur: zp.PartitionState
+) -> tuple[int, tuple[int, ...]] | None:
+    return election.controlled_shutdown(replicas, cur.isr, live, {broker})
+
+
+def _drop_from_isr(broker: int, cur: zp.PartitionState) -> tuple[int, tuple[int, ...]] | None:
+    isr = tuple(r for r in cur.isr if r != broker)
+    return (cur.leader, isr) if isr else None

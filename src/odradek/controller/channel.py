@@ -34,19 +34,31 @@ class _Sender:
         self.addr = (host, port)
         self.client = BrokerClient(host, port)
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue()
+        self.busy = False
         self.task = asyncio.create_task(self._run(), name=f"controller-send-{broker}")
+
+    @property
+    def idle(self) -> bool:
+        return self.queue.empty() and not self.busy
 
     async def _run(self) -> None:
         while True:
             item = await self.queue.get()
-            for attempt in range(1000):
-                try:
-                    await self._send(item)
-                    break
-                except (ConnectionError, OSError) as exc:
-                    if attempt % 20 == 0:
-                        log.info("controller -> broker %d: %s; retrying", self.broker, exc)
-                    await asyncio.sleep(0.1)
+            self.busy = True
+            try:
+                await self._deliver(item)
+            finally:
+                self.busy = False
+
+    async def _deliver(self, item: Outgoing) -> None:
+        for attempt in range(1000):
+            try:
+                await self._send(item)
+                return
+            except (ConnectionError, OSError) as exc:
+                if attempt % 20 == 0:
+                    log.info("controller -> broker %d: %s; retrying", self.broker, exc)
+                await asyncio.sleep(0.1)
 
     async def _send(self, item: Outgoing) -> None:
         cid = self.client.next_correlation_id()
@@ -90,6 +102,13 @@ class ControllerChannel:
         sender = self._senders.get(out.broker)
         if sender is not None:
             sender.queue.put_nowait(out)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait (bounded) until every queued request has been delivered."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline and not all(s.idle for s in self._senders.values()):
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         for b in list(self._senders):

@@ -15,6 +15,7 @@ UpdateMetadata / StopReplica requests that the :class:`ControllerChannel` sends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -80,6 +81,8 @@ class KafkaController(AdminOps):
         self.store.listeners.append(lambda name: self.post("topic", name))
 
     async def stop(self) -> None:
+        if self.active:
+            await self.channel.drain(5.0)
         if self._task is not None:
             self._task.cancel()
         if self.active:
@@ -128,7 +131,7 @@ class KafkaController(AdminOps):
         while True:
             kind, arg = await self._queue.get()
             fut: asyncio.Future[Any] | None = None
-            if kind in ("reassign", "elect_leaders"):
+            if kind in ("reassign", "elect_leaders", "controlled_shutdown"):
                 arg, fut = arg
             try:
                 out = await asyncio.to_thread(self._process, kind, arg)
@@ -169,6 +172,9 @@ class KafkaController(AdminOps):
             return out
         if kind == "elect_leaders":
             out, self._result = self._elect_leaders(arg[0], arg[1])
+            return out
+        if kind == "controlled_shutdown":
+            out, self._result = self._controlled_shutdown(arg)
             return out
         handler = {
             "brokers": self._on_brokers,
@@ -224,11 +230,11 @@ class KafkaController(AdminOps):
         out = {}
         for child in self.zk.get_children(zp.BROKER_IDS):
             try:
-                out[int(child)] = zp.decode_broker(
-                    int(child), self.zk.get(zp.broker_path(int(child)))[0]
-                )
+                data, stat = self.zk.get(zp.broker_path(int(child)))
             except (NoNodeError, ValueError):
                 continue
+            reg = zp.decode_broker(int(child), data)
+            out[int(child)] = dataclasses.replace(reg, epoch=int(stat.czxid))
         return out
 
     def _read_topic(self, name: str) -> None:
@@ -336,9 +342,12 @@ class KafkaController(AdminOps):
         return out
 
     def _on_brokers(self) -> list[Outgoing]:
-        before = set(self.ctx.live)
+        epochs = {b: r.epoch for b, r in self.ctx.live.items()}
+        before = set(epochs)
         self.ctx.live = self._read_brokers()
-        new = set(self.ctx.live) - before
+        # a broker that re-registered (new czxid) restarted: it needs its partitions again
+        bounced = {b for b, r in self.ctx.live.items() if b in epochs and epochs[b] != r.epoch}
+        new = (set(self.ctx.live) - before) | bounced
         dead = before - set(self.ctx.live)
         if not new and not dead:
             return []

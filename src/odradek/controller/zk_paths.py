@@ -110,6 +110,7 @@ class BrokerRegistration:
     host: str
     port: int
     rack: str | None = None
+    epoch: int = -1  # the registration znode's czxid (Kafka's broker epoch)
 
 
 def encode_broker(reg: BrokerRegistration) -> bytes:

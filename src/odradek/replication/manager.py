@@ -245,6 +245,9 @@ class ClusterReplicas:
             if part is None or lg is None or not part.is_leader or part.leader_epoch != epoch:
                 return int(ErrorCode.NOT_LEADER_OR_FOLLOWER)
             if lg.high_watermark > offset:
+                if len(part.isr) < lg.config.min_insync_replicas:
+                    # committed by a shrunken ISR: Kafka's DelayedProduce reports it
+                    return int(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
                 return 0
             left = deadline - self.clock.monotonic()
             if left <= 0:

@@ -19,6 +19,8 @@ Kafka's message JSON::
     StopReplica v1:    controller_id i32, controller_epoch i32, broker_epoch i64, delete bool,
                        [topic str, [partition i32]]
       response:        error i16, [topic str, partition i32, error i16]
+    ControlledShutdown v2 (key 7): broker_id i32, broker_epoch i64
+      response:        error i16, [topic str, partition i32]   (partitions still led)
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from odradek.protocol.primitives import (
 LEADER_AND_ISR = 4
 STOP_REPLICA = 5
 UPDATE_METADATA = 6
+CONTROLLED_SHUTDOWN = 7
+CONTROLLED_SHUTDOWN_VERSION = 2
 LEADER_AND_ISR_VERSION = 2
 STOP_REPLICA_VERSION = 1
 UPDATE_METADATA_VERSION = 5
@@ -321,3 +325,41 @@ def decode_stop_replica(buf: memoryview, off: int) -> StopReplicaRequest:
         ps, off = _read_ints(buf, off)
         parts.extend((topic, p) for p in ps)
     return StopReplicaRequest(header, delete, parts)
+
+
+# ---------------------------------------------------------------- ControlledShutdown
+
+
+def encode_controlled_shutdown(broker_id: int, broker_epoch: int = -1) -> bytes:
+    out = bytearray()
+    write_int32(out, broker_id)
+    write_int64(out, broker_epoch)
+    return bytes(out)
+
+
+def decode_controlled_shutdown(buf: memoryview, off: int) -> int:
+    return read_int32(buf, off)[0]
+
+
+def encode_controlled_shutdown_response(error: int, remaining: list[tuple[str, int]]) -> bytes:
+    out = bytearray()
+    write_int16(out, error)
+    write_array_len(out, len(remaining))
+    for topic, p in remaining:
+        write_string(out, topic)
+        write_int32(out, p)
+    return bytes(out)
+
+
+def _read_tp(buf: memoryview, off: int) -> tuple[tuple[str, int], int]:
+    topic, off = read_string(buf, off)
+    p, off = read_int32(buf, off)
+    return (topic, p), off
+
+
+def decode_controlled_shutdown_response(
+    buf: memoryview, off: int
+) -> tuple[int, list[tuple[str, int]]]:
+    error, off = read_int16(buf, off)
+    remaining, off = _read_list(buf, off, _read_tp)
+    return error, remaining

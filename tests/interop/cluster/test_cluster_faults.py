@@ -185,3 +185,31 @@ def test_consumer_group_survives_coordinator_kill9(apache_cluster: LocalCluster)
     assert more.flush(30) == 0
     again = consume(100, 40)
     assert sorted(again) == sorted(more.acked)  # committed offsets survived: no re-delivery
+
+
+def test_controlled_shutdown_under_load(apache_cluster: LocalCluster) -> None:
+    c = apache_cluster
+    create_topic(c.bootstrap, "calm", partitions=3, rf=3, config={"min.insync.replicas": "2"})
+    victim = leaders(c.bootstrap, "calm")[1][0]
+    producer = AckedProducer(c.bootstrap, "calm")
+    producer.start_background()
+    wait_for(lambda: len(producer.acked) > 500, 20, "records before the shutdown")
+    stopped_at = time.monotonic()
+    assert c.brokers[victim].stop() == 0  # SIGTERM: controlled shutdown, then a clean exit
+    took = time.monotonic() - stopped_at
+    others = live_bootstrap(c, victim)
+
+    def moved_off() -> bool:
+        state = leaders(others, "calm")
+        return all(leader != victim and victim not in isr for leader, isr in state.values())
+
+    wait_for(moved_off, 5, "leaders and ISRs without the stopped broker")
+    before = len(producer.acked)
+    wait_for(lambda: len(producer.acked) > before + 500, 20, "producing continues")
+    producer.stop_background()
+    assert producer.flush(60) == 0
+    assert not producer.errors, producer.errors[:3]
+    assert "controlled shutdown complete" in c.brokers[victim].log_text()
+    assert took < 10
+    seen = read_all(others, "calm", 3, expect=len(producer.acked))
+    assert all(seen.get(v) == at for v, at in producer.acked.items())

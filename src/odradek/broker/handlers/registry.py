@@ -14,6 +14,7 @@ from odradek.broker.handlers import (
     api_versions,
     consumer_group_describe,
     consumer_group_heartbeat,
+    controlled_shutdown,
     create_acls,
     create_partitions,
     create_topics,
@@ -115,6 +116,7 @@ CLUSTER_SPECS: list[ApiSpec] = [
     alter_partition_reassignments.SPEC,
     list_partition_reassignments.SPEC,
     elect_leaders.SPEC,
+    controlled_shutdown.SPEC,
 ]
 
 

@@ -1,0 +1,120 @@
+"""RF=3 acks=all produce on a local 3-broker cluster vs the same workload on one broker.
+
+Each run creates a fresh topic (``--partitions``, replication factor 3 on the cluster, 1 on the
+single broker), sends ``--records`` records of ``--size`` bytes with one confluent-kafka
+producer (acks=all, linger.ms=5) and reports throughput and the p50/p99 latency from
+``produce()`` to the delivery callback. Runs alternate between the two setups; medians are
+reported with the ratio cluster / single. The cluster runs on ZooKeeper: Apache 3.8
+(``--zk apache``, the default when installed) or ``odradek zk``.
+
+    .venv/bin/python bench/cluster_bench.py --records 100000 --size 1024 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from odradek.broker.cluster_main import LocalCluster, ZkServer
+from odradek.testing.process import BrokerProcess
+
+
+def _topic(bootstrap: str, partitions: int, rf: int) -> str:
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, rf)])[name].result(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        md = admin.list_topics(name, timeout=5).topics[name]
+        if md.error is None and all(len(p.isrs) == rf for p in md.partitions.values()):
+            break
+        time.sleep(0.1)
+    return name
+
+
+def run_once(bootstrap: str, partitions: int, rf: int, records: int, size: int) -> dict[str, float]:
+    topic = _topic(bootstrap, partitions, rf)
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+                  "batch.size": 1_000_000, "queue.buffering.max.messages": 1_000_000})  # fmt: skip
+    payload = b"x" * size
+    latencies: list[float] = []
+    errors = 0
+
+    def cb(err: object, _msg: object, sent: float) -> None:
+        nonlocal errors
+        if err is not None:
+            errors += 1
+        latencies.append(time.perf_counter() - sent)
+
+    start = time.perf_counter()
+    for i in range(records):
+        now = time.perf_counter()
+        while True:
+            try:
+                p.produce(topic, payload, partition=i % partitions,
+                          on_delivery=lambda e, m, t=now: cb(e, m, t))  # fmt: skip
+                break
+            except BufferError:
+                p.poll(0.01)
+        if i % 1000 == 0:
+            p.poll(0)
+    p.flush(120)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "records_per_s": records / elapsed,
+        "mb_per_s": records * size / elapsed / 1e6,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--partitions", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--zk", choices=["apache", "odradek"], default="apache")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cluster-bench-") as tmp:
+        base = Path(tmp)
+        single = BrokerProcess(base / "single" / "data").start()
+        zk = ZkServer(args.zk, base / "zk").start()
+        props = {"zookeeper.session.timeout.ms": "6000", "offsets.topic.num.partitions": "3"}
+        cluster = LocalCluster(base / "cluster", zk.hosts + "/bench", props).start(3)
+        results: dict[str, list[dict[str, float]]] = {"single": [], "cluster": []}
+        try:
+            for _ in range(args.runs):
+                for name, bs, rf in (("single", single.bootstrap, 1),
+                                     ("cluster", cluster.bootstrap, 3)):  # fmt: skip
+                    r = run_once(bs, args.partitions, rf, args.records, args.size)
+                    results[name].append(r)
+                    print(name, {k: round(v, 2) for k, v in r.items()}, flush=True)
+        finally:
+            cluster.stop()
+            zk.stop()
+            single.stop()
+    med = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in results.items()}
+    print(f"\n{args.records} records x {args.size} B, {args.partitions} partitions, acks=all, "
+          f"{args.runs} runs (medians), zk={args.zk}")  # fmt: skip
+    print("| setup | records/s | MB/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    for n, label in (("single", "1 broker, RF 1"), ("cluster", "3 brokers, RF 3")):
+        m = med[n]
+        print(f"| {label} | {m['records_per_s']:,.0f} | {m['mb_per_s']:.1f} | "
+              f"{m['p50_ms']:.1f} | {m['p99_ms']:.1f} |")  # fmt: skip
+    ratio = med["cluster"]["records_per_s"] / med["single"]["records_per_s"]
+    print(f"\nthroughput ratio cluster/single: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
