@@ -241,17 +241,22 @@ def _record_follower(ctx: RequestContext, replica_id: int, targets: list[_Target
 async def _wait_and_read(
     ctx: RequestContext, req: FetchRequestView, targets: list[_Target], d: SessionDecision
 ) -> BodyBuffers:
+    """Park in the purgatory until enough data or the deadline.
+
+    Each pass reads and then registers its waiter in the same event-loop step (``wait`` runs
+    synchronously up to its first ``await``), so an append between the two cannot be missed.
+    """
     broker = ctx.broker
     clock = broker.clock
     deadline = clock.monotonic() + req.max_wait_ms / 1000
     tps = [(t.name, t.partition) for t in targets if t.name is not None]
     while True:
-        woken = await broker.purgatory.wait(tps, deadline - clock.monotonic())
-        if ctx.connection.closed:
-            return []
         read, size = _read_all(ctx, req, targets)
-        if not woken or _ready(read, size, req) or clock.monotonic() >= deadline:
+        remaining = deadline - clock.monotonic()
+        if _ready(read, size, req) or remaining <= 0 or ctx.connection.closed:
             return _respond(ctx, d, read)
+        if not await broker.purgatory.wait(tps, remaining):
+            return _respond(ctx, d, _read_all(ctx, req, targets)[0])
 
 
 SPEC = ApiSpec(1, "Fetch", 4, 16, raw_handler=handle)
