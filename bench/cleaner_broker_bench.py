@@ -70,6 +70,8 @@ def produce(bootstrap: str, messages: int, size: int) -> float:
 
 def run(root: Path, cleaner: bool, args: argparse.Namespace) -> tuple[float, str]:
     props = {"log.cleaner.enable": str(cleaner).lower(), "log.cleaner.backoff.ms": "100"}
+    if args.cleaner_rate:
+        props["log.cleaner.io.max.bytes.per.second"] = str(args.cleaner_rate)
     broker = BrokerProcess(root / ("on" if cleaner else "off") / "data", props=props)
     broker.start()
     try:
@@ -96,11 +98,17 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--on-first", action="store_true", help="run with the cleaner first")
+    ap.add_argument("--cleaner-rate", type=float, default=0, help="io.max.bytes.per.second")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="odradek-cleaner-broker-", dir=args.dir))
     try:
-        base, _ = run(root, False, args)
-        busy, note = run(root, True, args)
+        if args.on_first:
+            busy, note = run(root, True, args)
+            base, _ = run(root, False, args)
+        else:
+            base, _ = run(root, False, args)
+            busy, note = run(root, True, args)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     mb = args.messages * args.size / 1e6

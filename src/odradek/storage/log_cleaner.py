@@ -15,7 +15,7 @@ as it was.
 Metrics (plain attributes, read by the metrics exporter): ``max_dirty_ratio`` and
 ``dirty_ratios`` (per log, at the last selection), ``bytes_cleaned_total`` (bytes of log
 read by cleaning), ``bytes_written_total``, ``cleanings``, ``aborted_cleanings`` and
-``last_stats``.
+``last_stats``, ``last_swap_s`` (time the loop spent swapping).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
@@ -94,6 +95,7 @@ class LogCleaner:
         self.cleanings = 0
         self.aborted_cleanings = 0
         self.last_stats: CleanStats | None = None
+        self.last_swap_s = 0.0
 
     @classmethod
     def from_config(cls, log_manager: LogManager, config: BrokerConfig) -> LogCleaner:
@@ -134,6 +136,7 @@ class LogCleaner:
         planned = self._planned.pop(tp, {})
         lg = self.log_manager.get_log(*tp)
         all_in = True
+        started = time.monotonic()
         for group in result.groups:
             old = [planned[b] for b in group.bases if b in planned]
             infos = [s for s in plan.segments if s.base_offset in group.bases]
@@ -152,14 +155,16 @@ class LogCleaner:
             return False
         self.cleanings += 1
         self.checkpoints.update(plan.dir.parent, tp, result.next_dirty)
+        self.last_swap_s = time.monotonic() - started
         log.info(
-            "%s-%d: cleaned %d bytes into %d in %.3fs (%d of %d records kept)",
+            "%s-%d: cleaned %d bytes into %d in %.3fs (%d of %d records kept), swap %.3fs",
             *tp,
             stats.bytes_read,
             stats.bytes_written,
             stats.elapsed_s,
             stats.records_kept,
             stats.records_read,
+            self.last_swap_s,
         )
         return True
 
