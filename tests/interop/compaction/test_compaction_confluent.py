@@ -1,8 +1,11 @@
 """confluent-kafka against a compacting broker: 100 k updates over 1 k keys are cleaned down to
-the latest value per key; keyless records are refused; a topic's policy can be switched."""
+the latest value per key; ``odradek configs`` switches a topic to compact, after which keyless
+records are refused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -142,9 +145,18 @@ def test_keyless_records_are_refused_after_switching_to_compact(
     p = Producer({"bootstrap.servers": compacting_broker.bootstrap, "acks": "all"})
     p.produce(topic, b"no key is fine under delete")
     assert p.flush(10) == 0
-    res = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config={"cleanup.policy": "compact"})
-    for f in admin.alter_configs([res]).values():
-        f.result(10)
+    tool = [sys.executable, "-m", "odradek.cli", "configs", "--bootstrap-server"]
+    tool += [compacting_broker.bootstrap, "--topic", topic]
+    alter = subprocess.run(
+        [*tool, "--alter", "--add-config", "cleanup.policy=compact"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert alter.returncode == 0, alter.stderr
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    described = admin.describe_configs([res])[res].result(10)
+    assert described["cleanup.policy"].value == "compact"
     errors: list[object] = []
     p.produce(topic, b"keyless", on_delivery=lambda err, _m: errors.append(err))
     p.flush(10)
