@@ -262,12 +262,16 @@ class Log(LogReadMixin):
             self._roll_at(first, now_ms)
 
     def _time_to_roll(self, seg: LogSegment, max_ts: int, now_ms: int) -> bool:
-        """Kafka's rule: incoming max timestamp - first batch's timestamp > segment.ms."""
+        """Kafka's rule: incoming max timestamp - first batch's timestamp > segment.ms (or
+        max.compaction.lag.ms on a compacted log, so the cleaner can reach old records)."""
         first_ts = seg.load_first_batch_timestamp()
         waited = (
             max_ts - first_ts if first_ts is not None and first_ts >= 0 else now_ms - seg.created_ms
         )
-        return waited > self.config.segment_ms
+        limit = self.config.segment_ms
+        if "compact" in self.config.cleanup_policy:
+            limit = min(limit, self.config.max_compaction_lag_ms)
+        return waited > limit
 
     def roll(self, now_ms: int) -> None:
         """Start a new active segment at the log end offset (no-op if the active is empty)."""

@@ -354,3 +354,32 @@ def test_background_workers_clean_and_stop(tmp_path: Path, processes: bool) -> N
     assert (TOPIC, 0) in cleaner.dirty_ratios
     assert latest(read_all(h.log)) == want
     assert len(read_all(h.log)) < 200
+
+
+def test_max_compaction_lag_rolls_the_active_segment(tmp_path: Path) -> None:
+    h = Harness(tmp_path, compact_config(segment_bytes=1 << 20, max_compaction_lag_ms=10_000))
+    h.put(b"a", b"1")
+    h.put(b"a", b"2")
+    assert len(h.log.segments()) == 1
+    h.clock.advance(11_000)
+    h.put(b"b", b"3")  # the active segment is older than the lag: roll, then clean
+    assert len(h.log.segments()) == 2
+    assert h.clean()
+    assert [(r.key, r.value) for r in read_all(h.log)] == [(b"a", b"2"), (b"b", b"3")]
+
+
+def test_a_follower_copies_a_cleaned_log_with_its_empty_batches(tmp_path: Path) -> None:
+    from odradek.common.clock import ManualClock
+    from odradek.storage.log import Log
+
+    h = Harness(tmp_path / "leader")
+    h.log.append_as_leader(txn_batch(5, 0, 0, [(b"t", b"aborted")]), 0)
+    h.log.append_as_leader(marker(5, 0, commit=False), 0, from_client=False)
+    fill(h, 20, 5)
+    assert h.clean()
+    data = b"".join(bytes(b) for b in h.log.read(0, 1 << 30).buffers)
+    assert any(bh.records_count == 0 for _p, bh in iter_batches(data))  # producer 5's last batch
+    follower = Log(tmp_path / "follower" / f"{TOPIC}-0", h.config, ManualClock())
+    follower.append_as_follower(memoryview(bytearray(data)))
+    assert follower.log_end_offset == h.log.log_end_offset
+    assert read_all(follower) == read_all(h.log)
