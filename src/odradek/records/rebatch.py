@@ -1,5 +1,6 @@
 """Re-batching for the log cleaner: walk a batch's records as raw slices, write the kept ones.
 
+``scan_keys`` (for the offset map) returns each record's offset delta and key only;
 ``scan_raw_records`` decompresses a batch once and returns, per record, its offset and
 timestamp deltas, its key, whether its value is null (a tombstone) and the raw bytes after
 the timestamp delta — without decoding values or headers. ``rebuild_batch`` writes a new batch
@@ -86,6 +87,43 @@ def scan_raw_records(batch: bytes | memoryview) -> tuple[BatchHeader, list[RawRe
             if p > end:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record fields run past the record")
             out.append(RawRecord(off_delta, ts_delta, key, vlen < 0, data[tail_start:end]))
+            pos = end
+    except IndexError as exc:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "truncated record") from exc
+    if pos != len(data):
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "trailing bytes after the last record")
+    return h, out
+
+
+def scan_keys(batch: bytes | memoryview) -> tuple[BatchHeader, list[tuple[int, bytes | None]]]:
+    """``(offset delta, key)`` of each record: the offset map's lighter walk (no values)."""
+    h = read_header(batch, 0)
+    data = records_section(batch)
+    out: list[tuple[int, bytes | None]] = []
+    append = out.append
+    varint = _varint
+    pos = 0
+    try:
+        for _ in range(h.records_count):
+            length, p = varint(data, pos)
+            end = p + length
+            if length < 0 or end > len(data):
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "bad record length")
+            b = data[p + 1]  # attributes skipped; timestamp delta
+            p = p + 2 if b < 0x80 else varint(data, p + 1)[1]
+            b = data[p]
+            if b < 0x80:
+                off_delta, p = (b >> 1) ^ -(b & 1), p + 1
+            else:
+                off_delta, p = varint(data, p)
+            b = data[p]
+            if b < 0x80:
+                klen, p = (b >> 1) ^ -(b & 1), p + 1
+            else:
+                klen, p = varint(data, p)
+            if p + max(klen, 0) > end:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record key runs past the record")
+            append((off_delta, None if klen < 0 else data[p : p + klen]))
             pos = end
     except IndexError as exc:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "truncated record") from exc

@@ -42,6 +42,7 @@ from odradek.records.rebatch import (
     empty_batch,
     has_delete_horizon,
     rebuild_batch,
+    scan_keys,
     scan_raw_records,
 )
 from odradek.storage.offset_map import OffsetMap
@@ -244,14 +245,14 @@ class Cleaner:
                 stats.bytes_read += h.size
                 if h.last_offset < plan.first_dirty or h.is_control or aborted.contains(h):
                     continue
-                _h, records = scan_raw_records(data)
-                for rec in records:
-                    off = h.base_offset + rec.offset_delta
-                    if rec.key is None or off < plan.first_dirty:
+                _h, keys = scan_keys(data)
+                for delta, key in keys:
+                    off = h.base_offset + delta
+                    if key is None or off < plan.first_dirty:
                         continue
-                    if self.map.is_full() and self.map.get(rec.key) < 0:
+                    if self.map.is_full() and self.map.get(key) < 0:
                         return self.map.latest_offset + 1
-                    self.map.put(rec.key, off)
+                    self.map.put(key, off)
         return plan.end_offset
 
     def _check_stop(self) -> None:
