@@ -134,8 +134,11 @@ class LocalCluster:
         return ",".join(b.bootstrap for b in self.brokers.values())
 
     def stop(self) -> None:
-        for b in self.brokers.values():
-            b.stop()
+        threads = [threading.Thread(target=b.stop) for b in self.brokers.values()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -5,10 +5,31 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from odradek.broker.cluster_main import LocalCluster, ZkServer
+
+BROKER_PROPS = {
+    "zookeeper.session.timeout.ms": "4000",
+    "replica.lag.time.max.ms": "6000",
+    "default.replication.factor": "3",
+    "num.partitions": "3",
+    "offsets.topic.num.partitions": "3",
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.num.partitions": "3",
+    "log.flush.offset.checkpoint.interval.ms": "1000",
+    "controlled.shutdown.enable": "false",  # fast teardown; one test turns it on
+}
+
+
+def make_cluster(zk: ZkServer, base: Path, props: dict[str, str] | None = None) -> LocalCluster:
+    chroot = f"/odradek-{uuid.uuid4().hex[:8]}"
+    return LocalCluster(base, zk.hosts + chroot, {**BROKER_PROPS, **(props or {})}).start(3)
 
 
 def wait_for(cond: Callable[[], object], timeout: float, what: str, step: float = 0.1) -> object:

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cluster_harness import make_cluster
 
 from odradek.broker.cluster_main import LocalCluster, ZkServer
-
-BROKER_PROPS = {
-    "zookeeper.session.timeout.ms": "4000",
-    "replica.lag.time.max.ms": "6000",
-    "default.replication.factor": "3",
-    "num.partitions": "3",
-    "offsets.topic.num.partitions": "3",
-    "offsets.topic.replication.factor": "3",
-    "transaction.state.log.num.partitions": "3",
-    "log.flush.offset.checkpoint.interval.ms": "1000",
-}
 
 
 def apache_available() -> bool:
@@ -52,20 +41,15 @@ def apache_zk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZkServer]:
     server.stop()
 
 
-def _cluster(zk: ZkServer, base: Path, props: dict[str, str] | None = None) -> LocalCluster:
-    chroot = f"/odradek-{uuid.uuid4().hex[:8]}"
-    return LocalCluster(base, zk.hosts + chroot, {**BROKER_PROPS, **(props or {})}).start(3)
-
-
 @pytest.fixture
 def cluster(zk_server: ZkServer, tmp_path: Path) -> Iterator[LocalCluster]:
-    c = _cluster(zk_server, tmp_path)
+    c = make_cluster(zk_server, tmp_path)
     yield c
     c.stop()
 
 
 @pytest.fixture
 def apache_cluster(apache_zk: ZkServer, tmp_path: Path) -> Iterator[LocalCluster]:
-    c = _cluster(apache_zk, tmp_path)
+    c = make_cluster(apache_zk, tmp_path)
     yield c
     c.stop()

@@ -8,10 +8,18 @@ import time
 from pathlib import Path
 
 import pytest
-from cluster_harness import AckedProducer, admin, create_topic, leaders, read_all, wait_for
+from cluster_harness import (
+    AckedProducer,
+    admin,
+    create_topic,
+    leaders,
+    make_cluster,
+    read_all,
+    wait_for,
+)
 from confluent_kafka import KafkaError, Producer
 
-from odradek.broker.cluster_main import LocalCluster
+from odradek.broker.cluster_main import LocalCluster, ZkServer
 
 pytestmark = pytest.mark.interop
 
@@ -187,8 +195,15 @@ def test_consumer_group_survives_coordinator_kill9(apache_cluster: LocalCluster)
     assert sorted(again) == sorted(more.acked)  # committed offsets survived: no re-delivery
 
 
-def test_controlled_shutdown_under_load(apache_cluster: LocalCluster) -> None:
-    c = apache_cluster
+def test_controlled_shutdown_under_load(apache_zk: ZkServer, tmp_path: Path) -> None:
+    c = make_cluster(apache_zk, tmp_path, {"controlled.shutdown.enable": "true"})
+    try:
+        _controlled_shutdown_under_load(c)
+    finally:
+        c.stop()
+
+
+def _controlled_shutdown_under_load(c: LocalCluster) -> None:
     create_topic(c.bootstrap, "calm", partitions=3, rf=3, config={"min.insync.replicas": "2"})
     victim = leaders(c.bootstrap, "calm")[1][0]
     producer = AckedProducer(c.bootstrap, "calm")
