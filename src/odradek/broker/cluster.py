@@ -38,6 +38,7 @@ class ClusterServices:
         self.zk = connect_kazoo(connect, cfg.get_int("zookeeper.session.timeout.ms"))
         self.store = ZkTopicStore(self.zk)
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def attach(self) -> None:
         """Second construction step, once the broker has its log manager and topic service."""
@@ -59,9 +60,19 @@ class ClusterServices:
             fetch,
         )
         self.replicas.leadership_listeners.append(self._on_leadership)
+        self.store.config_listeners.append(self._on_config_change)
         self.controller = KafkaController(
             self.zk, self.store, b.node_id, self._unclean, on_session_renewed=self._register
         )
+
+    def _on_config_change(self, topic: str | None) -> None:
+        """A topic's (or the dynamic broker) configs changed in ZooKeeper: refresh the logs.
+        Called on kazoo's thread; the refresh runs on the event loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        names = None if topic is None else [topic]
+        loop.call_soon_threadsafe(self.broker.topics.refresh_log_configs, names)
 
     def _on_leadership(self, tp: tuple[str, int], leader: bool) -> None:
         """Coordinators follow the leadership of their internal topic partitions."""
@@ -84,6 +95,7 @@ class ClusterServices:
         return str(props.get("unclean.leader.election.enable", "false")).lower() == "true"
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.replicas.load_high_watermarks()
         await asyncio.to_thread(self._register)
         await self.controller.start()
@@ -91,6 +103,14 @@ class ClusterServices:
             asyncio.create_task(self._every(self.lag_ms / 2000, self.replicas.shrink_isr)),
             asyncio.create_task(self._every(5.0, self.replicas.checkpoint_high_watermarks)),
         ]
+        if self.broker.config.get_bool("auto.leader.rebalance.enable"):
+            raw = self.broker.config.get("leader.imbalance.check.interval.seconds")
+            interval = float(str(raw)) if raw is not None else 300.0
+            self._tasks.append(asyncio.create_task(self._every(interval, self._rebalance)))
+
+    def _rebalance(self) -> None:
+        if self.controller.active:
+            self.controller.post("rebalance")
 
     def _register(self) -> None:
         e = self.broker.endpoint

@@ -57,8 +57,11 @@ class ZkTopicStore:
         self._brokers: dict[int, zp.BrokerRegistration] = {}
         self._watched: set[str] = set()
         self.listeners: list[Callable[[str], None]] = []  # called on a topic's data change
+        self.config_listeners: list[Callable[[str | None], None]] = []  # topic, None = broker
+        self._broker_configs: dict[str, str] = {}
         zk.ChildrenWatch(zp.BROKER_TOPICS, self._on_topics)
         zk.ChildrenWatch(zp.BROKER_IDS, self._on_brokers)
+        zk.DataWatch(f"{zp.CONFIG_BROKERS}/{DEFAULT_BROKER_ENTITY}", self._on_broker_configs)
 
     def _cluster_id(self) -> str:
         try:
@@ -92,11 +95,22 @@ class ZkTopicStore:
         def on_config(data: bytes | None, _stat: Any) -> bool | None:
             if name not in self._watched:
                 return False
-            self._configs[name] = zp.decode_config(data) if data else {}
+            fresh = zp.decode_config(data) if data else {}
+            if fresh != self._configs.get(name):
+                self._configs[name] = fresh
+                for listener in self.config_listeners:
+                    listener(name)
             return None
 
         self.zk.DataWatch(zp.topic_path(name), on_topic)
         self.zk.DataWatch(zp.topic_config_path(name), on_config)
+
+    def _on_broker_configs(self, data: bytes | None, _stat: Any) -> None:
+        fresh = zp.decode_config(data) if data else {}
+        if fresh != self._broker_configs:
+            self._broker_configs = fresh
+            for listener in self.config_listeners:
+                listener(None)
 
     def _on_brokers(self, children: list[str]) -> None:
         fresh: dict[int, zp.BrokerRegistration] = {}
@@ -187,15 +201,13 @@ class ZkTopicStore:
         self.zk.create(f"{zp.CONFIG_CHANGES}/config_change_", doc, sequence=True)
 
     def broker_configs(self) -> dict[str, str]:
-        try:
-            return zp.decode_config(self.zk.get(f"{zp.CONFIG_BROKERS}/{DEFAULT_BROKER_ENTITY}")[0])
-        except NoNodeError:
-            return {}
+        return dict(self._broker_configs)
 
     def set_broker_configs(self, configs: dict[str, str]) -> None:
         path = f"{zp.CONFIG_BROKERS}/{DEFAULT_BROKER_ENTITY}"
         self.zk.ensure_path(path)
         self.zk.set(path, zp.encode_config(configs))
+        self._broker_configs = dict(configs)
         self._config_change(f"brokers/{DEFAULT_BROKER_ENTITY}")
 
     def allocate_producer_id_block(self, size: int) -> int:

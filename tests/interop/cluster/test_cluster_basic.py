@@ -57,3 +57,33 @@ def test_delete_topic_removes_replicas(apache_cluster: LocalCluster) -> None:
     a1.delete_topics(["doomed"])["doomed"].result(20)
     wait_for(lambda: not any(d.exists() for d in dirs), 15, "replica logs deleted")
     assert "doomed" not in a1.list_topics(timeout=5).topics
+
+
+def test_topic_config_change_reaches_the_leader(apache_cluster: LocalCluster) -> None:
+    from confluent_kafka import KafkaError, Producer
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+
+    c = apache_cluster
+    create_topic(c.bootstrap, "tuned", partitions=1, rf=3)
+    leader = leaders(c.bootstrap, "tuned")[0][0]
+    other = next(n for n in (1, 2, 3) if n != leader)
+    a = admin(c.brokers[other].bootstrap)
+    res = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        "tuned",
+        incremental_configs=[
+            ConfigEntry("min.insync.replicas", "4", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    for fut in a.incremental_alter_configs([res]).values():
+        fut.result(10)
+
+    def refused() -> bool:
+        p = Producer({"bootstrap.servers": c.bootstrap, "acks": "all", "retries": 0,
+                      "enable.idempotence": False, "message.timeout.ms": 5000})  # fmt: skip
+        out: list[object] = []
+        p.produce("tuned", b"x", on_delivery=lambda err, _m: out.append(err and err.code()))
+        p.flush(10)
+        return out == [KafkaError.NOT_ENOUGH_REPLICAS]
+
+    wait_for(refused, 15, "the leader to apply min.insync.replicas=4 set through another broker")
