@@ -96,6 +96,7 @@ class ClusterServices:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._drop_deleted_topics)
         self.replicas.load_high_watermarks()
         await asyncio.to_thread(self._register)
         await self.controller.start()
@@ -107,6 +108,14 @@ class ClusterServices:
             raw = self.broker.config.get("leader.imbalance.check.interval.seconds")
             interval = float(str(raw)) if raw is not None else 300.0
             self._tasks.append(asyncio.create_task(self._every(interval, self._rebalance)))
+
+    def _drop_deleted_topics(self) -> None:
+        """Logs of topics deleted while this broker was down (it missed the StopReplica)."""
+        existing = set(self.zk.get_children(zp.BROKER_TOPICS))
+        for lg in self.broker.log_manager.all_logs():
+            if lg.topic not in existing:
+                log.warning("deleting %s-%d: the topic no longer exists", lg.topic, lg.partition)
+                self.broker.log_manager.delete_log(lg.topic, lg.partition)
 
     def _rebalance(self) -> None:
         if self.controller.active:

@@ -80,3 +80,98 @@ def test_describe_cluster_log_dirs_and_broker_configs(broker: BrokerProcess) -> 
     kp.close()
     text = repr(dirs)
     assert str(broker.data_dir.resolve()) in text
+
+
+def test_alter_configs_topic_and_broker(broker: BrokerProcess) -> None:
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry
+    from kafka.admin import ConfigResource as KpResource
+    from kafka.admin import ConfigResourceType
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topic = f"alter-{uuid.uuid4().hex[:6]}"
+    admin.create_topics([NewTopic(topic, 1, 1, config={"retention.ms": "1000"})])[topic].result(10)
+    res = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry(
+                "cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND
+            ),
+            ConfigEntry("retention.ms", None, incremental_operation=AlterConfigOpType.DELETE),
+        ],
+    )
+    admin.incremental_alter_configs([res])[res].result(10)
+    got = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)])
+    configs = next(iter(got.values())).result(10)
+    assert configs["cleanup.policy"].value == "delete,compact"
+    assert configs["retention.ms"].value == "604800000"  # back to the default
+    # a bad value is rejected and nothing changes
+    bad = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry("segment.bytes", "nope", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    with pytest.raises(Exception, match="INVALID_CONFIG|Invalid value"):
+        admin.incremental_alter_configs([bad])[bad].result(10)
+    # a dynamic broker config applies to topics without their own value
+    bres = ConfigResource(
+        ConfigResource.Type.BROKER,
+        "0",
+        incremental_configs=[
+            ConfigEntry("log.retention.ms", "5000", incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    admin.incremental_alter_configs([bres])[bres].result(10)
+    got = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)])
+    assert next(iter(got.values())).result(10)["retention.ms"].value == "5000"
+    # AlterConfigs (non-incremental, kafka-python) replaces the topic's whole set
+    kp = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    kp.alter_configs(
+        [KpResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "2048"})],
+        incremental=False,
+    )
+    kp.close()
+    got = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)])
+    final = next(iter(got.values())).result(10)
+    assert final["max.message.bytes"].value == "2048"
+    # kafka-python re-sends the other dynamic keys, so the appended policy survives
+    assert final["cleanup.policy"].value == "delete,compact"
+    bres2 = ConfigResource(
+        ConfigResource.Type.BROKER,
+        "0",
+        incremental_configs=[
+            ConfigEntry("log.retention.ms", None, incremental_operation=AlterConfigOpType.DELETE)
+        ],
+    )
+    admin.incremental_alter_configs([bres2])[bres2].result(10)
+
+
+def test_alter_configs_replaces_the_whole_set(broker: BrokerProcess) -> None:
+    from kio.schema.alter_configs.v2 import request as ac_v2
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topic = f"replace-{uuid.uuid4().hex[:6]}"
+    admin.create_topics([NewTopic(topic, 1, 1, config={"retention.ms": "1000"})])[topic].result(10)
+    c = WireClient(broker.bootstrap)
+    resp = c.request(
+        33,
+        2,
+        ac_v2.AlterConfigsRequest(
+            resources=(
+                ac_v2.AlterConfigsResource(
+                    resource_type=2,
+                    resource_name=topic,
+                    configs=(ac_v2.AlterableConfig(name="max.message.bytes", value="4096"),),
+                ),
+            ),
+            validate_only=False,
+        ),
+    )
+    assert resp.responses[0].error_code == 0
+    c.close()
+    got = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)])
+    configs = next(iter(got.values())).result(10)
+    assert configs["max.message.bytes"].value == "4096"
+    assert configs["retention.ms"].value == "604800000"  # the omitted override is gone

@@ -22,6 +22,12 @@ def _lookup(ctx: RequestContext, key: str, key_type: int) -> dict[str, object]:
             if not key:
                 raise KafkaError(ErrorCode.INVALID_REQUEST, "Group id can't be empty")
             coordinator(ctx)
+        elif key_type == TRANSACTION and ctx.broker.cluster is not None:
+            # the transaction coordinator does not follow partition leadership yet
+            raise KafkaError(
+                ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                "Transactions are not available in cluster mode yet",
+            )
         elif key_type == TRANSACTION:
             txn = getattr(ctx.broker, "transactions", None)
             if txn is not None and hasattr(txn, "ensure_loaded"):

@@ -6,45 +6,31 @@ from typing import Any
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.config_changes import (
+    BROKER_DEFAULTS,
     BROKER_KINDS,
-    TOPIC_KINDS,
+    TOPIC_DEFAULTS,
+    alter_resources,
     incremental,
-    set_broker_configs,
-    set_topic_configs,
 )
 from odradek.broker.context import RequestContext
-from odradek.broker.handlers.base import error_of, respond
-from odradek.broker.handlers.describe_configs import BROKER, TOPIC, check_broker_resource
-from odradek.common.errors import ErrorCode, KafkaError
+from odradek.broker.handlers.base import respond
+from odradek.broker.handlers.describe_configs import check_broker_resource
+
+
+def _apply_ops(r: Any, current: dict[str, str], kinds: dict[str, str]) -> dict[str, str]:
+    defaults = BROKER_DEFAULTS if kinds is BROKER_KINDS else TOPIC_DEFAULTS
+    ops = [(c.name, c.config_operation, c.value) for c in r.configs]
+    return incremental(current, ops, kinds, defaults)
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
-    out = []
-    broker = ctx.broker
-    for r in request.resources:
-        entry: dict[str, object] = {
-            "resource_type": r.resource_type,
-            "resource_name": r.resource_name,
-        }
-        ops = [(c.name, c.config_operation, c.value) for c in r.configs]
-        try:
-            if r.resource_type == TOPIC:
-                current = broker.topics.require(r.resource_name).configs
-                new = incremental(current, ops, TOPIC_KINDS)
-                set_topic_configs(broker, r.resource_name, new, request.validate_only)
-            elif r.resource_type == BROKER:
-                check_broker_resource(ctx, r.resource_name)
-                new = incremental(broker.store.broker_configs(), ops, BROKER_KINDS)
-                set_broker_configs(broker, new, request.validate_only)
-            else:
-                raise KafkaError(
-                    ErrorCode.INVALID_REQUEST, f"Unsupported resource type {r.resource_type}"
-                )
-            entry["error_code"] = 0
-        except KafkaError as exc:
-            code, message = error_of(exc)
-            entry.update(error_code=code, error_message=message)
-        out.append(entry)
+    out = alter_resources(
+        ctx.broker,
+        request.resources,
+        request.validate_only,
+        _apply_ops,
+        lambda name: check_broker_resource(ctx, name),
+    )
     return respond(ctx, {"throttle_time": 0, "responses": out})
 
 
