@@ -113,7 +113,7 @@ def test_alter_configs_topic_and_broker(broker: BrokerProcess) -> None:
             ConfigEntry("segment.bytes", "nope", incremental_operation=AlterConfigOpType.SET)
         ],
     )
-    with pytest.raises(Exception, match="INVALID_CONFIG|Invalid value"):
+    with pytest.raises(Exception, match=r"INVALID_CONFIG|Invalid value"):
         admin.incremental_alter_configs([bad])[bad].result(10)
     # a dynamic broker config applies to topics without their own value
     bres = ConfigResource(
