@@ -24,6 +24,7 @@ from odradek.records.compression import XERIAL_MAGIC, xerial_snappy_compress
 from odradek.storage.checkpoint import read_offsets
 from odradek.storage.cleaner import Throttler
 from odradek.storage.cleaner_checkpoint import CLEANER_CHECKPOINT
+from odradek.storage.producer_state import ProducerStateManager
 
 
 def fill(h: Harness, rounds: int, keys: int, tag: str = "v") -> dict[bytes, bytes]:
@@ -383,3 +384,45 @@ def test_a_follower_copies_a_cleaned_log_with_its_empty_batches(tmp_path: Path) 
     follower.append_as_follower(memoryview(bytearray(data)))
     assert follower.log_end_offset == h.log.log_end_offset
     assert read_all(follower) == read_all(h.log)
+
+
+def test_producer_state_survives_cleaning_and_a_reload(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    raw = build_batch(
+        [SimpleRecord(b"a", b"1")],
+        timestamp=h.clock.now_ms(),
+        producer_id=7,
+        producer_epoch=0,
+        base_sequence=0,
+    )
+    h.log.append_as_leader(memoryview(bytearray(raw)), 0)
+    fill(h, 20, 1)  # supersedes "key-0" only; "a" is superseded next
+    h.put(b"a", b"2")
+    fill(h, 20, 1, "w")
+    assert h.clean()
+    data = b"".join(bytes(b) for b in h.log.read(0, 1 << 20).buffers)
+    first = next(iter_batches(data))[1]
+    assert (first.producer_id, first.records_count) == (7, 0)  # emptied, kept for pid 7
+    # replaying the cleaned log's headers still finds producer 7 and its last sequence
+    replayed = ProducerStateManager(tmp_path / "replay")
+    replayed.replay([(bh, None) for _p, bh in iter_batches(data)])
+    assert replayed.producers[7].last_seq == 0
+    h.restart(clean=False)
+    gap = build_batch(
+        [SimpleRecord(b"a", b"3")],
+        timestamp=h.clock.now_ms(),
+        producer_id=7,
+        producer_epoch=0,
+        base_sequence=5,
+    )
+    with pytest.raises(KafkaError) as info:
+        h.log.append_as_leader(memoryview(bytearray(gap)), 0)
+    assert info.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    nxt = build_batch(
+        [SimpleRecord(b"a", b"3")],
+        timestamp=h.clock.now_ms(),
+        producer_id=7,
+        producer_epoch=0,
+        base_sequence=1,
+    )
+    assert h.log.append_as_leader(memoryview(bytearray(nxt)), 0).first_offset > 0
