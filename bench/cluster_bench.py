@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -47,19 +48,19 @@ def run_once(bootstrap: str, partitions: int, rf: int, records: int, size: int) 
     latencies: list[float] = []
     errors = 0
 
-    def cb(err: object, _msg: object, sent: float) -> None:
+    def cb(err: object, msg: Any) -> None:
+        # latency from the record's create timestamp (set by the client in produce())
         nonlocal errors
         if err is not None:
             errors += 1
-        latencies.append(time.perf_counter() - sent)
+        latencies.append(time.time() - msg.timestamp()[1] / 1000)
 
+    produce = p.produce
     start = time.perf_counter()
     for i in range(records):
-        now = time.perf_counter()
         while True:
             try:
-                p.produce(topic, payload, partition=i % partitions,
-                          on_delivery=lambda e, m, t=now: cb(e, m, t))  # fmt: skip
+                produce(topic, payload, partition=i % partitions, on_delivery=cb)
                 break
             except BufferError:
                 p.poll(0.01)

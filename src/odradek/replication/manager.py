@@ -113,11 +113,16 @@ class ClusterReplicas:
         if self.local_id not in s.replicas:
             return int(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         part = self.partitions.get(tp)
+        fresh = part is None
         if part is None:
             part = self.partitions[tp] = Partition(s.topic, s.partition, self.local_id)
         if part.is_stale(s.leader_epoch):
             return int(ErrorCode.STALE_CONTROLLER_EPOCH)
         lg = self.log_manager.get_or_create_log(s.topic, s.partition, self.log_config(s.topic))
+        if fresh and s.is_new and lg.log_end_offset > 0:
+            # a new partition: whatever is on disk belongs to a deleted namesake
+            log.warning("%s-%d: new partition, dropping a stale local log", *tp)
+            lg.truncate_fully_and_start_at(0)
         if lg.auto_high_watermark:
             lg.auto_high_watermark = False
             lg.update_high_watermark(lg.log_start_offset if s.is_new else lg.high_watermark)
