@@ -426,3 +426,22 @@ def test_producer_state_survives_cleaning_and_a_reload(tmp_path: Path) -> None:
         base_sequence=1,
     )
     assert h.log.append_as_leader(memoryview(bytearray(nxt)), 0).first_offset > 0
+
+
+def test_dump_log_shows_a_cleaned_segment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from odradek.tools import dump_log
+
+    h = Harness(tmp_path, compact_config(delete_retention_ms=5_000))
+    h.log.append_as_leader(txn_batch(5, 0, 0, [(b"t", b"aborted")]), 0)
+    h.log.append_as_leader(marker(5, 0, commit=False), 0, from_client=False)
+    h.put(b"gone", None)
+    fill(h, 20, 3)
+    assert h.clean()
+    first = h.log.segments()[0].log_path
+    assert dump_log.main(["--files", str(first), "--deep-iteration", "--print-data-log"]) == 0
+    out = capsys.readouterr().out
+    assert "baseOffset: 0 lastOffset: 0 count: 0" in out  # producer 5's emptied last batch
+    assert f"deleteHorizonMs: OptionalLong[{h.clock.now_ms() + 5_000}]" in out
+    assert "endTxnMarker: ABORT" in out
