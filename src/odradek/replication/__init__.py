@@ -1,1 +1,12 @@
-"""Partition leadership, followers, ISR and the high watermark."""
+"""Partition leadership, followers, ISR and the high watermark (cluster mode).
+
+- ``partition``: one partition's leader/follower state, ISR and high-watermark rules (sans-IO).
+- ``truncation``: OffsetForLeaderEpoch answers and follower truncation (pure, KIP-101/279).
+- ``metadata_cache``: the broker's view of the cluster from UpdateMetadata.
+- ``manager``: applies LeaderAndIsr/StopReplica, drives the leader side of replication.
+- ``fetcher``: the follower's fetch loop against one leader.
+- ``wire``: codecs of LeaderAndIsr, UpdateMetadata, StopReplica and ControlledShutdown.
+
+ZooKeeper is reached only through callbacks injected by the broker (``controller`` is a layer
+above this package).
+"""
