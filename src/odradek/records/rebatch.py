@@ -77,16 +77,28 @@ def scan_raw_records(batch: bytes | memoryview) -> tuple[BatchHeader, list[RawRe
             end = pos + length
             if length < 0 or end > len(data):
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "bad record length")
-            ts_delta, p = varint(data, pos + 1)
+            b = data[pos + 1]
+            if b < 0x80:
+                ts_delta, p = (b >> 1) ^ -(b & 1), pos + 2
+            else:
+                ts_delta, p = varint(data, pos + 1)
             tail_start = p
-            off_delta, p = varint(data, p)
-            klen, p = varint(data, p)
+            b = data[p]
+            if b < 0x80:
+                off_delta, p = (b >> 1) ^ -(b & 1), p + 1
+            else:
+                off_delta, p = varint(data, p)
+            b = data[p]
+            if b < 0x80:
+                klen, p = (b >> 1) ^ -(b & 1), p + 1
+            else:
+                klen, p = varint(data, p)
             key = None if klen < 0 else data[p : p + klen]
             p += max(klen, 0)
-            vlen, p = varint(data, p)
-            if p > end:
+            if p >= end:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record fields run past the record")
-            out.append(RawRecord(off_delta, ts_delta, key, vlen < 0, data[tail_start:end]))
+            tombstone = data[p] == 1  # value length varint 1 is zig-zag -1: a null value
+            out.append(RawRecord(off_delta, ts_delta, key, tombstone, data[tail_start:end]))
             pos = end
     except IndexError as exc:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "truncated record") from exc
