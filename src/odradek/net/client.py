@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 _SIZE = struct.Struct(">i")
 _CORRELATION = struct.Struct(">i")
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+_READ_LIMIT = 16 * 1024 * 1024  # stream buffer: whole fetch responses without read pauses
 
 
 class BrokerClient:
@@ -50,7 +51,8 @@ class BrokerClient:
             if self.closed:
                 raise ConnectionError("client closed")
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout_s
+                asyncio.open_connection(self.host, self.port, limit=_READ_LIMIT),
+                self.connect_timeout_s,
             )
             self._reader, self._writer = reader, writer
             self._read_task = asyncio.create_task(self._read_loop(reader, writer))
