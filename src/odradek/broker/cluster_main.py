@@ -28,12 +28,21 @@ APACHE_CP = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
 class ZkServer:
     """A standalone ZooKeeper-protocol server process: ``odradek`` or ``apache`` (Debian's 3.8)."""
 
-    def __init__(self, kind: str, base: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        base: Path,
+        port: int | None = None,
+        myid: int | None = None,
+        peers: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
         self.kind = kind
         self.base = base
         self.port = port or free_port()
         data = base / "data"
         data.mkdir(parents=True, exist_ok=True)
+        if myid is not None:
+            (data / "myid").write_text(f"{myid}\n")
         self.cfg = base / "zoo.cfg"
         settings = {
             "tickTime": "500",
@@ -46,7 +55,11 @@ class ZkServer:
             "4lw.commands.whitelist": "*",
             "admin.enableServer": "false",
             "autopurge.purgeInterval": "0",
+            "initLimit": "10",
+            "syncLimit": "5",
         }
+        for sid, (quorum, election) in sorted((peers or {}).items()):
+            settings[f"server.{sid}"] = f"127.0.0.1:{quorum}:{election}"
         self.cfg.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -62,12 +75,19 @@ class ZkServer:
             "-cp", APACHE_CP, "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.cfg),
         ]  # fmt: skip
 
-    def start(self, timeout: float = 30.0) -> ZkServer:
-        import socket
-
+    def launch(self) -> None:
         log = (self.base / "server.log").open("ab")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
+
+    def start(self, timeout: float = 30.0) -> ZkServer:
+        self.launch()
+        return self.wait_serving(timeout)
+
+    def wait_serving(self, timeout: float = 30.0) -> ZkServer:
+        import socket
+
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,6 +110,31 @@ class ZkServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+class ZkEnsemble:
+    """``n`` ZooKeeper servers of one ``kind`` forming an ensemble on loopback."""
+
+    def __init__(self, kind: str, base: Path, n: int) -> None:
+        peers = {i: (free_port(), free_port()) for i in range(1, n + 1)}
+        self.servers = [
+            ZkServer(kind, base / f"zk-{i}", myid=i, peers=peers) for i in range(1, n + 1)
+        ]
+
+    @property
+    def hosts(self) -> str:
+        return ",".join(s.hosts for s in self.servers)
+
+    def start(self, timeout: float = 60.0) -> ZkEnsemble:
+        for s in self.servers:
+            s.launch()
+        for s in self.servers:
+            s.wait_serving(timeout)
+        return self
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
 
 
 class LocalCluster:
@@ -144,7 +189,7 @@ class LocalCluster:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="odradek cluster", description=__doc__.split("\n")[0])
     p.add_argument("--brokers", type=int, default=3, help="number of brokers (ids 1..N)")
-    p.add_argument("--zk", type=int, default=1, help="odradek zk servers to start (1)")
+    p.add_argument("--zk", type=int, default=1, help="odradek zk servers to start (1 or 3, 5..)")
     p.add_argument("--zookeeper", help="use this zookeeper.connect instead of starting one")
     p.add_argument("--data-dir", type=Path, required=True)
     p.add_argument(
@@ -156,21 +201,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if args.zk != 1 and not args.zookeeper:
-        print("odradek cluster: only a standalone odradek zk (--zk 1) can be started here; "
-              "use --zookeeper HOSTS for an ensemble", file=sys.stderr)  # fmt: skip
+    if args.zk < 1 and not args.zookeeper:
+        print("odradek cluster: --zk needs at least 1 server", file=sys.stderr)
         return 2
     props = dict(item.split("=", 1) for item in args.override)
     props.setdefault("default.replication.factor", str(min(3, args.brokers)))
     props.setdefault("offsets.topic.replication.factor", str(min(3, args.brokers)))
     props.setdefault("transaction.state.log.replication.factor", str(min(3, args.brokers)))
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    zk: ZkServer | None = None
+    zk: ZkServer | ZkEnsemble | None = None
     if args.zookeeper:
         connect = args.zookeeper
     else:
-        zk = ZkServer("odradek", args.data_dir / "zk").start()
-        print(f"zookeeper  pid={zk.proc.pid if zk.proc else -1} {zk.hosts}", flush=True)
+        if args.zk == 1:
+            zk = ZkServer("odradek", args.data_dir / "zk").start()
+            servers = [zk]
+        else:
+            zk = ZkEnsemble("odradek", args.data_dir, args.zk).start()
+            servers = zk.servers
+        for s in servers:
+            print(f"zookeeper  pid={s.proc.pid if s.proc else -1} {s.hosts}", flush=True)
         connect = f"{zk.hosts}/odradek"
     cluster = LocalCluster(args.data_dir, connect, props)
     stop = threading.Event()

@@ -12,7 +12,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from odradek.broker.cluster_main import LocalCluster, ZkServer
+from odradek.broker.cluster_main import LocalCluster, ZkEnsemble, ZkServer
 
 BROKER_PROPS = {
     "zookeeper.session.timeout.ms": "4000",
@@ -27,7 +27,9 @@ BROKER_PROPS = {
 }
 
 
-def make_cluster(zk: ZkServer, base: Path, props: dict[str, str] | None = None) -> LocalCluster:
+def make_cluster(
+    zk: ZkServer | ZkEnsemble, base: Path, props: dict[str, str] | None = None
+) -> LocalCluster:
     chroot = f"/odradek-{uuid.uuid4().hex[:8]}"
     return LocalCluster(base, zk.hosts + chroot, {**BROKER_PROPS, **(props or {})}).start(3)
 
