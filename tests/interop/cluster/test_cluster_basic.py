@@ -87,3 +87,19 @@ def test_topic_config_change_reaches_the_leader(apache_cluster: LocalCluster) ->
         return out == [KafkaError.NOT_ENOUGH_REPLICAS]
 
     wait_for(refused, 15, "the leader to apply min.insync.replicas=4 set through another broker")
+
+
+def test_create_partitions_gets_replicated_leaders(apache_cluster: LocalCluster) -> None:
+    from confluent_kafka.admin import NewPartitions
+
+    c = apache_cluster
+    create_topic(c.bootstrap, "growing", partitions=2, rf=3)
+    a = admin(c.brokers[2].bootstrap)
+    a.create_partitions([NewPartitions("growing", 5)])["growing"].result(20)
+    state = leaders(c.bootstrap, "growing")
+    assert sorted(state) == [0, 1, 2, 3, 4]
+    assert all(leader >= 0 and len(isr) == 3 for leader, isr in state.values())
+    producer = AckedProducer(c.bootstrap, "growing")
+    for p in range(5):
+        producer.produce(20, partition=p)
+    assert producer.flush(30) == 0 and {p for p, _ in producer.acked.values()} == set(range(5))
