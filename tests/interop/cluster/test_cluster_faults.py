@@ -228,3 +228,38 @@ def _controlled_shutdown_under_load(c: LocalCluster) -> None:
     assert took < 10
     seen = read_all(others, "calm", 3, expect=len(producer.acked))
     assert all(seen.get(v) == at for v, at in producer.acked.items())
+
+
+def test_unclean_election_only_when_allowed(apache_cluster: LocalCluster) -> None:
+    from kafka import KafkaAdminClient
+
+    c = apache_cluster
+    create_topic(c.bootstrap, "clean", partitions=1, rf=2)
+    leader, isr = leaders(c.bootstrap, "clean")[0]
+    follower = next(r for r in isr if r != leader)
+    spare = next(n for n in (1, 2, 3) if n not in isr)
+    c.kill9(follower)
+    alive = live_bootstrap(c, follower)
+    wait_for(lambda: leaders(alive, "clean")[0][1] == [leader], 15, "ISR shrunk to the leader")
+    c.kill9(leader)
+    c.restart(follower)  # out of sync: not eligible for a clean election
+    only = live_bootstrap(c, leader)
+    view = c.brokers[spare].bootstrap  # a broker whose metadata cache lived through it all
+
+    def controller_alive() -> bool:
+        a = admin(view)  # keep the client alive until its future resolves
+        cid = a.describe_cluster().result(3).controller.id
+        return cid not in (leader, -1)
+
+    wait_for(controller_alive, 15, "a live controller")
+    wait_for(lambda: leaders(view, "clean")[0][0] == -1, 15, "the partition offline")
+    wait_for(lambda: follower in admin(view).list_topics(timeout=3).brokers, 15, "restart")
+    time.sleep(2)
+    assert leaders(view, "clean")[0][0] == -1  # no unclean election without the config
+
+    k = KafkaAdminClient(bootstrap_servers=c.brokers[spare].bootstrap, request_timeout_ms=10000)
+    try:
+        k.elect_leaders(1, {"clean": [0]})  # ElectLeaders UNCLEAN (KIP-460)
+    finally:
+        k.close()
+    wait_for(lambda: leaders(only, "clean")[0][0] == follower, 15, "the unclean leader")
