@@ -91,8 +91,8 @@ class Partition:
         self, replica: int, fetch_offset: int, leader_leo: int, now_ms: int
     ) -> None:
         st = self.followers.get(replica)
-        if st is None:
-            return
+        if st is None or fetch_offset > leader_leo:
+            return  # beyond our log end: a diverged follower (OFFSET_OUT_OF_RANGE), not progress
         st.leo = fetch_offset
         if fetch_offset >= leader_leo:
             st.last_caught_up_ms = now_ms

@@ -123,6 +123,15 @@ def test_isr_shrinks_after_lag_and_expands_when_caught_up() -> None:
     assert p.isr_to_expand(hw=10) == (1, 2, 3)
 
 
+def test_follower_ahead_of_the_leader_is_not_progress() -> None:
+    p = _leader(now=0)
+    p.isr = (1,)
+    p.on_follower_fetch(2, 50, 10, 5)  # diverged follower, beyond the leader's log end
+    assert p.followers[2].leo == -1
+    assert p.isr_to_expand(hw=10) is None
+    assert p.high_watermark(10, 0) == 10  # ISR is the leader alone
+
+
 def test_follower_under_steady_load_stays_in_sync() -> None:
     p = _leader(now=0)
     leo = 10
