@@ -147,6 +147,20 @@ class TopicService:
                 return self.store.get(name)
             raise
 
+    def ensure_internal(
+        self, name: str, partitions: int, replication_factor: int, configs: dict[str, str]
+    ) -> None:
+        """Create an internal topic unless it exists; the replication factor is capped at the
+        number of live brokers, so a small cluster (or a single broker) can still host it."""
+        if self.store.get(name) is not None:
+            return
+        rf = min(replication_factor, len(self.broker.live_brokers()))
+        try:
+            self.create(name, partitions, rf, configs)
+        except KafkaError as exc:
+            if exc.code != ErrorCode.TOPIC_ALREADY_EXISTS:
+                raise
+
     def delete(self, name: str) -> None:
         info = self.require(name)
         if not self.broker.config.get_bool("delete.topic.enable"):

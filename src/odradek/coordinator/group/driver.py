@@ -102,18 +102,13 @@ class GroupCoordinatorDriver:
         if self._loaded:
             return
         n = self.config.offsets_topic_num_partitions
-        if self.broker.topics.get(OFFSETS_TOPIC) is None:
-            rf = min(
-                self.broker.config.get_int("offsets.topic.replication.factor"),
-                len(self.broker.live_brokers()),
-            )
-            segment = self.broker.config.get_int("offsets.topic.segment.bytes")
-            configs = {"cleanup.policy": "compact", "segment.bytes": str(segment)}
-            try:
-                self.broker.topics.create(OFFSETS_TOPIC, n, rf, configs)
-            except KafkaError as exc:
-                if exc.code != ErrorCode.TOPIC_ALREADY_EXISTS:
-                    raise
+        segment = self.broker.config.get_int("offsets.topic.segment.bytes")
+        self.broker.topics.ensure_internal(
+            OFFSETS_TOPIC,
+            n,
+            self.broker.config.get_int("offsets.topic.replication.factor"),
+            {"cleanup.policy": "compact", "segment.bytes": str(segment)},
+        )
         if getattr(self.broker, "cluster", None) is not None:
             # cluster mode: a partition loads when this broker becomes its leader
             self._loaded = True

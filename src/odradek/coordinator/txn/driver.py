@@ -115,17 +115,12 @@ class TxnCoordinatorDriver:
         if self._loaded:
             return
         n = self.config.num_partitions
-        if self.broker.topics.get(TOPIC) is None:
-            rf = min(
-                self.broker.config.get_int("transaction.state.log.replication.factor"),
-                len(self.broker.live_brokers()),
-            )
-            configs = {"cleanup.policy": "compact", "segment.bytes": str(100 * 1024 * 1024)}
-            try:
-                self.broker.topics.create(TOPIC, n, rf, configs)
-            except KafkaError as exc:
-                if exc.code != ErrorCode.TOPIC_ALREADY_EXISTS:
-                    raise
+        self.broker.topics.ensure_internal(
+            TOPIC,
+            n,
+            self.broker.config.get_int("transaction.state.log.replication.factor"),
+            {"cleanup.policy": "compact", "segment.bytes": str(100 * 1024 * 1024)},
+        )
         for p in range(n):
             lg = self.broker.log_manager.get_log(TOPIC, p)
             if lg is None:
