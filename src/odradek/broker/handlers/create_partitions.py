@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
+from odradek.broker.handlers.leader_wait import when_leaders_known
 from odradek.common.errors import ErrorCode, KafkaError
-from odradek.protocol import shapes
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
@@ -37,24 +35,7 @@ def handle(ctx: RequestContext, request: Any) -> Any:
             entry.update(error_code=code, error_message=message)
         out.append(entry)
     response = respond(ctx, {"throttle_time": 0, "results": out})
-    if ctx.broker.cluster is not None and grown:
-        timeout_ms = int(shapes.millis(getattr(request, "timeout", 0)))
-        return _await_leaders(ctx, grown, min(max(timeout_ms, 0), 30000) / 1000, response)
-    return response
-
-
-async def _await_leaders(
-    ctx: RequestContext, grown: list[tuple[str, int]], timeout_s: float, response: Any
-) -> Any:
-    """Cluster mode: answer once the new partitions have leaders (as CreateTopics does)."""
-    assert ctx.broker.cluster is not None
-    cache = ctx.broker.cluster.replicas.metadata
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if all(cache.has_leaders(name, n) for name, n in grown):
-            break
-        await asyncio.sleep(0.02)
-    return response
+    return when_leaders_known(ctx, request, grown, response)
 
 
 SPEC = ApiSpec(37, "CreatePartitions", 0, 3, kio_handler=handle)

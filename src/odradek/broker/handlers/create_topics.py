@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.handlers.describe_configs import describe_topic_configs
+from odradek.broker.handlers.leader_wait import when_leaders_known
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller.metadata_store import TopicInfo
-from odradek.protocol import shapes
 
 
 def _create_one(ctx: RequestContext, t: Any, validate_only: bool) -> TopicInfo:
@@ -74,24 +72,7 @@ def handle(ctx: RequestContext, request: Any) -> Any:
     response = respond(ctx, {"throttle_time": 0, "topics": results})
     created = [(str(e["name"]), int(str(e["num_partitions"]))) for e in results]
     created = [c for c, e in zip(created, results, strict=True) if e.get("error_code") == 0]
-    if ctx.broker.cluster is not None and created and not validate_only:
-        timeout_ms = int(shapes.millis(getattr(request, "timeout", 0)))
-        return _await_leaders(ctx, created, min(max(timeout_ms, 0), 30000) / 1000, response)
-    return response
-
-
-async def _await_leaders(
-    ctx: RequestContext, created: list[tuple[str, int]], timeout_s: float, response: Any
-) -> Any:
-    """Cluster mode (Kafka's DelayedCreatePartitions): answer once every leader is known."""
-    assert ctx.broker.cluster is not None
-    cache = ctx.broker.cluster.replicas.metadata
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if all(cache.has_leaders(name, n) for name, n in created):
-            break
-        await asyncio.sleep(0.02)
-    return response
+    return when_leaders_known(ctx, request, [] if validate_only else created, response)
 
 
 SPEC = ApiSpec(19, "CreateTopics", 2, 7, kio_handler=handle)
