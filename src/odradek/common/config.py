@@ -326,6 +326,10 @@ class LogConfig:
     flush_ms: int = LONG_MAX
     cleanup_policy: tuple[str, ...] = ("delete",)
     message_timestamp_type: str = "CreateTime"
+    # CreateTime bounds (KIP-937): a record older than now - before or newer than now + after
+    # is refused; LONG_MAX (the default) disables the check
+    message_timestamp_before_max_ms: int = LONG_MAX
+    message_timestamp_after_max_ms: int = LONG_MAX
     min_insync_replicas: int = 1
     delete_retention_ms: int = 86400000
     min_compaction_lag_ms: int = 0
@@ -365,6 +369,8 @@ class LogConfig:
             flush_ms=num("flush.ms"),
             cleanup_policy=tuple(str(p) for p in policy),
             message_timestamp_type=str(val("message.timestamp.type")),
+            message_timestamp_before_max_ms=_bound(num, "before"),
+            message_timestamp_after_max_ms=_bound(num, "after"),
             min_insync_replicas=num("min.insync.replicas"),
             delete_retention_ms=num("delete.retention.ms"),
             min_compaction_lag_ms=num("min.compaction.lag.ms"),
@@ -373,6 +379,13 @@ class LogConfig:
             file_delete_delay_ms=num("file.delete.delay.ms"),
             compression_type=str(val("compression.type")),
         )
+
+
+def _bound(num: Callable[[str], int], side: str) -> int:
+    """``message.timestamp.<side>.max.ms``, falling back to the deprecated
+    ``message.timestamp.difference.max.ms`` while the new one is left at its default."""
+    value = num(f"message.timestamp.{side}.max.ms")
+    return value if value != LONG_MAX else num("message.timestamp.difference.max.ms")
 
 
 def validate_topic_configs(items: Iterable[tuple[str, str | None]]) -> None:

@@ -168,7 +168,7 @@ class Log(LogReadMixin):
         writing markers.
         """
         view = _writable(records)
-        batches = validate_request(view, self.config, leader=True)
+        batches = validate_request(view, self.config, leader=True, now_ms=now_ms)
         if not batches:
             return AppendInfo(-1, -1, -1, self._log_start, 0)
         pending = self.txns.before_append(view, batches, self._leo, from_client)

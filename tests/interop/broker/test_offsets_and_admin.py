@@ -3,10 +3,11 @@ DescribeCluster and broker configs, through real clients and on the wire."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 from kafka import KafkaAdminClient
 from kio.schema.list_offsets.v9 import request as lo_v9
@@ -175,3 +176,26 @@ def test_alter_configs_replaces_the_whole_set(broker: BrokerProcess) -> None:
     configs = next(iter(got.values())).result(10)
     assert configs["max.message.bytes"].value == "4096"
     assert configs["retention.ms"].value == "604800000"  # the omitted override is gone
+
+
+def test_create_time_bounds_refuse_old_records(broker: BrokerProcess) -> None:
+    """message.timestamp.before.max.ms: a record older than the bound is INVALID_TIMESTAMP,
+    a current one is stored."""
+    topic = f"tsb-{uuid.uuid4().hex[:6]}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    cfg = {"message.timestamp.before.max.ms": "60000"}
+    admin.create_topics([NewTopic(topic, 1, 1, config=cfg)])[topic].result(10)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "retries": 0})
+    errors: list[KafkaError | None] = []
+    now = int(time.time() * 1000)
+    p.produce(topic, b"old", timestamp=now - 3_600_000, on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)  # one batch each: a bad record fails its whole batch
+    p.produce(topic, b"new", timestamp=now, on_delivery=lambda e, m: errors.append(e))
+    assert p.flush(10) == 0
+    assert errors[0] is not None and errors[0].code() == KafkaError.INVALID_TIMESTAMP
+    assert errors[1] is None
+    cons = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "tsb"})
+    try:
+        assert cons.get_watermark_offsets(TopicPartition(topic, 0), timeout=10) == (0, 1)
+    finally:
+        cons.close()

@@ -80,6 +80,39 @@ def test_log_append_time(tmp_path: Path) -> None:
     assert [r.timestamp for r in iter_records(data)] == [77_000, 77_000]
 
 
+@pytest.mark.parametrize(
+    ("props", "ts", "ok"),
+    [
+        ({"message.timestamp.before.max.ms": "1000"}, 98_999, False),
+        ({"message.timestamp.before.max.ms": "1000"}, 99_000, True),
+        ({"message.timestamp.after.max.ms": "1000"}, 101_000, True),
+        ({"message.timestamp.after.max.ms": "1000"}, 101_001, False),
+        ({"message.timestamp.after.max.ms": "1000"}, 5, True),
+        # the deprecated single bound applies to both sides while the new ones are unset
+        ({"message.timestamp.difference.max.ms": "1000"}, 98_000, False),
+        ({"message.timestamp.difference.max.ms": "1000"}, 102_000, False),
+        ({"message.timestamp.difference.max.ms": "1000"}, 100_500, True),
+        # LogAppendTime topics take any producer timestamp
+        (
+            {"message.timestamp.type": "LogAppendTime", "message.timestamp.before.max.ms": "1"},
+            5,
+            True,
+        ),
+    ],
+)
+def test_create_time_bounds(tmp_path: Path, props: dict[str, str], ts: int, ok: bool) -> None:
+    log = open_log(tmp_path / "t-0", LogConfig.from_props(props))
+    # the out-of-range timestamp is the last record's, so one bad record fails the batch
+    raw = build_batch([SimpleRecord(b"k", b"v", (), 100_000), SimpleRecord(b"k", b"v", (), ts)])
+    if ok:
+        assert log.append_as_leader(mv(raw), now_ms=100_000).last_offset == 1
+        return
+    with pytest.raises(KafkaError) as e:
+        log.append_as_leader(mv(raw), now_ms=100_000)
+    assert e.value.code == ErrorCode.INVALID_TIMESTAMP
+    assert log.log_end_offset == 0
+
+
 def test_read_semantics(tmp_path: Path) -> None:
     log = open_log(tmp_path / "t-0")
     for _ in range(5):
