@@ -122,6 +122,7 @@ class Broker:
         self._tasks = [
             asyncio.create_task(self._every(retention_s, self.log_manager.run_retention)),
             asyncio.create_task(self._every(1.0, self.log_manager.flush_dirty)),
+            asyncio.create_task(self._every(1.0, self.log_manager.delete_retired_files)),
             asyncio.create_task(
                 self._every(
                     self.config.get_int("log.flush.offset.checkpoint.interval.ms") / 1000,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from odradek.common.clock import Clock
-from odradek.common.config import LogConfig
+from odradek.common.config import LONG_MAX, LogConfig
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.records.batch import (
     BatchHeader,
@@ -38,7 +38,7 @@ from odradek.storage.loader import load_segments, open_segment
 from odradek.storage.log_read import LogReadMixin
 from odradek.storage.producer_state import BatchMetadata, ProducerAppend
 from odradek.storage.results import AppendInfo, FetchData
-from odradek.storage.segment import LogSegment
+from odradek.storage.segment import LogSegment, unlink_all
 from odradek.storage.txn_index import LogTransactions
 from odradek.storage.validate import validate_request
 
@@ -80,6 +80,7 @@ class Log(LogReadMixin):
         self.config = config
         self.clock = clock
         self.on_log_start_offset_change = on_log_start_offset_change
+        self._retired: list[tuple[int, list[Path]]] = []
         dir.mkdir(parents=True, exist_ok=True)
         now = clock.now_ms()
         self._segments, self.load_report = load_segments(
@@ -305,7 +306,7 @@ class Log(LogReadMixin):
             self.truncate_fully_and_start_at(offset)
             return
         while len(self._segments) > 1 and self._bases[-1] > offset:
-            self._segments.pop().delete()
+            self._retire(self._segments.pop())
             self._bases.pop()
         seg = self.active
         seg.truncate_to(offset)
@@ -320,7 +321,7 @@ class Log(LogReadMixin):
     def truncate_fully_and_start_at(self, offset: int) -> None:
         """Delete all data; the log restarts empty at ``offset``."""
         for seg in self._segments:
-            seg.delete()
+            self._retire(seg)
         seg = open_segment(self.dir, offset, self.config, self.clock.now_ms())
         seg.offset_index.resize(self.config.segment_index_bytes)
         seg.time_index.resize(self.config.segment_index_bytes)
@@ -380,7 +381,7 @@ class Log(LogReadMixin):
             seg = self._segments.pop(0)
             self._bases.pop(0)
             log.info("%s: deleting segment %d", self.dir.name, seg.base_offset)
-            seg.delete()
+            self._retire(seg)
             n += 1
         if n:
             new_start = max(self._log_start, self._bases[0])
@@ -422,11 +423,30 @@ class Log(LogReadMixin):
         for seg in self._segments:
             seg.index_interval_bytes = config.index_interval_bytes
 
+    def _retire(self, seg: LogSegment) -> None:
+        """Take ``seg`` out of use now; its ``.deleted`` files go after file.delete.delay.ms."""
+        paths = seg.retire()
+        if self.config.file_delete_delay_ms <= 0:
+            unlink_all(paths)
+        else:
+            due = self.clock.now_ms() + self.config.file_delete_delay_ms
+            self._retired.append((due, paths))
+
+    def delete_retired_files(self, now_ms: int) -> int:
+        """Unlink the files of retired segments whose delay is over; returns how many batches."""
+        due = [r for r in self._retired if r[0] <= now_ms]
+        if due:
+            self._retired = [r for r in self._retired if r[0] > now_ms]
+            for _, paths in due:
+                unlink_all(paths)
+        return len(due)
+
     def close(self) -> None:
         """Flush, trim the active indexes and close every file; snapshot producer state."""
         self.txns.on_close(self._leo)
         for seg in self._segments:
             seg.close()
+        self.delete_retired_files(LONG_MAX)
         self.recovery_point = self._leo
 
     def abandon(self) -> None:

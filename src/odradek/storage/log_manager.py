@@ -124,6 +124,12 @@ class LogManager:
         for lg in self.all_logs():
             lg.apply_retention(now)
 
+    def delete_retired_files(self) -> None:
+        """file.delete.delay.ms: unlink the ``.deleted`` files whose delay is over."""
+        now = self.clock.now_ms()
+        for lg in self.all_logs():
+            lg.delete_retired_files(now)
+
     def flush_dirty(self) -> None:
         """flush.ms: fsync logs with unflushed messages whose last flush is old enough."""
         now = self.clock.now_ms()

@@ -345,17 +345,32 @@ class LogSegment:
             self.offset_index.close()
             self.time_index.close()
 
-    def delete(self) -> None:
-        """Remove the segment files (rename to ``.deleted`` first, as Kafka does)."""
+    def retire(self) -> list[Path]:
+        """Close the segment and rename its files to ``<name>.deleted``; return the new paths.
+
+        The caller unlinks them, at once or after ``file.delete.delay.ms``; a crash in between
+        leaves ``.deleted`` files, which the loader removes."""
         self.close_unclean()
         txn_index = self.log_path.with_suffix(".txnindex")
+        gone: list[Path] = []
         for p in (self.log_path, self.offset_index.path, self.time_index.path, txn_index):
-            gone = p.with_name(p.name + ".deleted")
+            doomed = p.with_name(p.name + ".deleted")
             try:
-                os.rename(p, gone)
-                gone.unlink()
+                os.rename(p, doomed)
             except FileNotFoundError:
-                pass
+                continue
+            gone.append(doomed)
+        return gone
+
+    def delete(self) -> None:
+        """Remove the segment files now (renamed to ``.deleted`` first, as Kafka does)."""
+        unlink_all(self.retire())
 
     def __repr__(self) -> str:
         return f"LogSegment(base={self.base_offset}, size={self.size}, next={self.next_offset})"
+
+
+def unlink_all(paths: list[Path]) -> None:
+    """Unlink every path, ignoring the ones already gone."""
+    for p in paths:
+        p.unlink(missing_ok=True)

@@ -314,7 +314,11 @@ def test_throttler_bounds_the_rate() -> None:
 
 
 def test_swap_is_abandoned_when_retention_removed_the_segments(tmp_path: Path) -> None:
-    cfg = compact_config(cleanup_policy=("compact", "delete"), retention_bytes=4096)
+    # file.delete.delay.ms 0: retention's own ``.deleted`` files go at once, so any left
+    # over below would be the cleaner's
+    cfg = compact_config(
+        cleanup_policy=("compact", "delete"), retention_bytes=4096, file_delete_delay_ms=0
+    )
     h = Harness(tmp_path, cfg)
     fill(h, 20, 5)
     plan = h.cleaner.grab_filthiest(h.clock.now_ms())

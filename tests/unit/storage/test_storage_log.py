@@ -274,6 +274,30 @@ def test_follower_append_and_epochs(tmp_path: Path) -> None:
         log.append_as_follower(mv(batch(1, base_offset=3)))
 
 
+def test_deleted_segment_files_wait_for_file_delete_delay(tmp_path: Path) -> None:
+    """file.delete.delay.ms: a segment removed by retention leaves ``.deleted`` files that go
+    only once the delay is over; close removes what is left."""
+    clock = ManualClock(0)
+    size = len(batch(2))
+    config = LogConfig(segment_bytes=size, file_delete_delay_ms=60_000)
+    log = open_log(tmp_path / "t-0", config, clock)
+    for _ in range(3):
+        log.append_as_leader(mv(batch(2)), now_ms=0)
+    assert log.delete_records_before(2) == 2
+    names = sorted(p.name for p in (tmp_path / "t-0").iterdir())
+    first = "00000000000000000000"
+    assert f"{first}.log.deleted" in names and f"{first}.index.deleted" in names
+    assert f"{first}.log" not in names
+    assert log.delete_retired_files(clock.now_ms() + 59_999) == 0
+    assert (tmp_path / "t-0" / f"{first}.log.deleted").exists()
+    assert log.delete_retired_files(clock.now_ms() + 60_000) == 1
+    assert not any(p.name.endswith(".deleted") for p in (tmp_path / "t-0").iterdir())
+    log.truncate_fully_and_start_at(10)
+    assert any(p.name.endswith(".deleted") for p in (tmp_path / "t-0").iterdir())
+    log.close()
+    assert not any(p.name.endswith(".deleted") for p in (tmp_path / "t-0").iterdir())
+
+
 def test_retention_by_time(tmp_path: Path) -> None:
     size = len(batch(1))
     log = open_log(tmp_path / "t-0", LogConfig(segment_bytes=size * 2, retention_ms=1_000))
