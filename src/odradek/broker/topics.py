@@ -100,10 +100,14 @@ class TopicService:
         replication_factor: int = -1,
         configs: dict[str, str] | None = None,
         validate_only: bool = False,
+        assignment: dict[int, tuple[int, ...]] | None = None,
     ) -> TopicInfo:
+        """``assignment`` (validated by the caller) fixes the replicas and so the counts."""
         validate_topic_name(name)
         if self.store.get(name) is not None:
             raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        if assignment:
+            partitions, replication_factor = len(assignment), len(assignment[0])
         if partitions == -1:
             partitions = self.broker.config.get_int("num.partitions")
         if replication_factor == -1:
@@ -117,7 +121,7 @@ class TopicService:
                 ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0."
             )
         brokers = len(self.broker.live_brokers())
-        if replication_factor > brokers:
+        if replication_factor > brokers and not assignment:
             raise KafkaError(
                 ErrorCode.INVALID_REPLICATION_FACTOR,
                 f"Replication factor: {replication_factor} larger than available brokers: "
@@ -128,7 +132,7 @@ class TopicService:
         info = TopicInfo(name, uuid.uuid4(), partitions, replication_factor, configs)
         if validate_only:
             return info
-        self.store.create(info)
+        self.store.create(info, assignment)
         if self.broker.cluster is None:  # cluster mode: logs come with LeaderAndIsr
             config = self.log_config(name)
             for p in range(partitions):
@@ -174,7 +178,13 @@ class TopicService:
             self.broker.purgatory.notify((name, p))
         log.info("deleted topic %s", name)
 
-    def add_partitions(self, name: str, count: int, validate_only: bool = False) -> None:
+    def add_partitions(
+        self,
+        name: str,
+        count: int,
+        validate_only: bool = False,
+        assignment: dict[int, tuple[int, ...]] | None = None,
+    ) -> None:
         info = self.require(name)
         if count <= info.partitions:
             raise KafkaError(
@@ -184,7 +194,7 @@ class TopicService:
             )
         if validate_only:
             return
-        self.store.set_partitions(name, count)
+        self.store.set_partitions(name, count, assignment)
         if self.broker.cluster is not None:
             return
         config = self.log_config(name)

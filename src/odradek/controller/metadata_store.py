@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+Assignment = dict[int, tuple[int, ...]]
+
 FILE_NAME = "__cluster_metadata.json"
 
 
@@ -37,11 +39,13 @@ class TopicStore(Protocol):
 
     def get(self, name: str) -> TopicInfo | None: ...
 
-    def create(self, info: TopicInfo) -> None: ...
+    def create(self, info: TopicInfo, assignment: Assignment | None = None) -> None: ...
 
     def delete(self, name: str) -> None: ...
 
-    def set_partitions(self, name: str, count: int) -> None: ...
+    def set_partitions(
+        self, name: str, count: int, assignment: Assignment | None = None
+    ) -> None: ...
 
     def set_configs(self, name: str, configs: dict[str, str]) -> None: ...
 
@@ -118,7 +122,8 @@ class FileTopicStore:
     def get(self, name: str) -> TopicInfo | None:
         return self._topics.get(name)
 
-    def create(self, info: TopicInfo) -> None:
+    def create(self, info: TopicInfo, assignment: Assignment | None = None) -> None:
+        # one node: every replica is this broker, an explicit assignment adds nothing to keep
         self._topics[info.name] = info
         self._save()
 
@@ -126,7 +131,7 @@ class FileTopicStore:
         self._topics.pop(name, None)
         self._save()
 
-    def set_partitions(self, name: str, count: int) -> None:
+    def set_partitions(self, name: str, count: int, assignment: Assignment | None = None) -> None:
         self._topics[name] = replace(self._topics[name], partitions=count)
         self._save()
 

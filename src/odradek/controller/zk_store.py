@@ -24,7 +24,7 @@ from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
 
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller import zk_paths as zp
-from odradek.controller.assignment import assign_replicas
+from odradek.controller.assignment import Assignment, assign_replicas, continuation_start
 from odradek.controller.metadata_store import TopicInfo, _new_cluster_id
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,15 @@ class ZkTopicStore:
         a = self._assignments.get(name)
         return None if a is None else self._info(name, a)
 
-    def create(self, info: TopicInfo) -> None:
-        replicas = assign_replicas(
-            sorted(self._brokers), info.partitions, info.replication_factor, self.rng
+    def create(self, info: TopicInfo, assignment: Assignment | None = None) -> None:
+        """Write ``/config/topics/T`` and ``/brokers/topics/T`` in one transaction; the replicas
+        are ``assignment`` when given (already validated), else the default placement."""
+        replicas = (
+            dict(assignment)
+            if assignment
+            else assign_replicas(
+                sorted(self._brokers), info.partitions, info.replication_factor, self.rng
+            )
         )
         a = zp.TopicAssignment(info.topic_id, replicas, {}, {})
         tx = self.zk.transaction()
@@ -171,12 +177,29 @@ class ZkTopicStore:
         with contextlib.suppress(NodeExistsError):
             self.zk.create(f"{zp.DELETE_TOPICS}/{name}", b"", makepath=True)
 
-    def set_partitions(self, name: str, count: int) -> None:
+    def set_partitions(self, name: str, count: int, assignment: Assignment | None = None) -> None:
+        """Add partitions up to ``count``: ``assignment`` for the new ones, else placed by
+        continuing the existing layout (compare-and-set on the topic znode)."""
         data, stat = self.zk.get(zp.topic_path(name))
         a = zp.decode_topic(data)
+        if a.adding or a.removing:
+            raise KafkaError(
+                ErrorCode.REASSIGNMENT_IN_PROGRESS,
+                f"A partition reassignment is in progress for the topic '{name}'.",
+            )
         rf = len(a.partitions.get(0, ())) or 1
-        extra = assign_replicas(
-            sorted(self._brokers), count - len(a.partitions), rf, self.rng, len(a.partitions)
+        brokers = sorted(self._brokers)
+        extra = (
+            dict(assignment)
+            if assignment
+            else assign_replicas(
+                brokers,
+                count - len(a.partitions),
+                rf,
+                self.rng,
+                len(a.partitions),
+                continuation_start(brokers, a.partitions),
+            )
         )
         a = replace(a, partitions={**a.partitions, **extra})
         try:

@@ -1,4 +1,6 @@
-"""CreatePartitions (key 37): grow a topic's partition count."""
+"""CreatePartitions (key 37): grow a topic's partition count, with explicit replica lists for the
+new partitions if given (validated against the registered brokers and the topic's replication
+factor)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.handlers.leader_wait import when_leaders_known
-from odradek.common.errors import ErrorCode, KafkaError
+from odradek.common.errors import KafkaError
+from odradek.controller.assignment import validate_added_partitions
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
@@ -18,15 +21,18 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         entry: dict[str, object] = {"name": t.name}
         try:
             info = ctx.broker.topics.require(t.name)
-            if t.assignments is not None:
-                live = {e.node_id for e in ctx.broker.live_brokers()}
-                if len(t.assignments) != t.count - info.partitions or any(
-                    not set(a.broker_ids) <= live for a in t.assignments
-                ):
-                    raise KafkaError(
-                        ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment"
-                    )
-            ctx.broker.topics.add_partitions(t.name, t.count, bool(request.validate_only))
+            assignment = None
+            if t.assignments is not None and t.count > info.partitions:
+                assignment = validate_added_partitions(
+                    [list(a.broker_ids) for a in t.assignments],
+                    info.partitions,
+                    t.count - info.partitions,
+                    info.replication_factor,
+                    {e.node_id for e in ctx.broker.live_brokers()},
+                )
+            ctx.broker.topics.add_partitions(
+                t.name, t.count, bool(request.validate_only), assignment
+            )
             entry["error_code"] = 0
             if not request.validate_only:
                 grown.append((t.name, t.count))

@@ -1,4 +1,5 @@
-"""CreateTopics (key 19): validate and create topics, with configs and validate_only."""
+"""CreateTopics (key 19): validate and create topics, with configs, explicit replica assignments
+(``/brokers/topics/T`` gets exactly those replicas in cluster mode) and validate_only."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.handlers.describe_configs import describe_topic_configs
 from odradek.broker.handlers.leader_wait import when_leaders_known
 from odradek.common.errors import ErrorCode, KafkaError
+from odradek.controller.assignment import validate_topic_assignment
 from odradek.controller.metadata_store import TopicInfo
 
 
 def _create_one(ctx: RequestContext, t: Any, validate_only: bool) -> TopicInfo:
     partitions, rf = t.num_partitions, t.replication_factor
+    assignment = None
     if t.assignments:
         if partitions != -1 or rf != -1:
             raise KafkaError(
@@ -22,17 +25,15 @@ def _create_one(ctx: RequestContext, t: Any, validate_only: bool) -> TopicInfo:
                 "Both numPartitions or replicationFactor and replicasAssignments were set. "
                 "Both cannot be used at the same time.",
             )
-        live = {e.node_id for e in ctx.broker.live_brokers()}
-        sizes = {len(a.broker_ids) for a in t.assignments}
-        for a in t.assignments:
-            if not set(a.broker_ids) <= live or len(set(a.broker_ids)) != len(a.broker_ids):
-                raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment")
-        if len(sizes) != 1:
-            raise KafkaError(
-                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                "All partitions should have the same number of replicas",
-            )
-        partitions, rf = len(t.assignments), sizes.pop()
+        assignment = validate_topic_assignment(
+            (a.partition_index, list(a.broker_ids)) for a in t.assignments
+        )
+        if ctx.broker.cluster is None:  # one node hosts every replica itself
+            live = {e.node_id for e in ctx.broker.live_brokers()}
+            if any(not set(r) <= live for r in assignment.values()):
+                raise KafkaError(
+                    ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Unknown broker in assignment"
+                )
     configs: dict[str, str] = {}
     for c in t.configs:
         if c.value is None:
@@ -40,7 +41,7 @@ def _create_one(ctx: RequestContext, t: Any, validate_only: bool) -> TopicInfo:
                 ErrorCode.INVALID_CONFIG, f"Null value not supported for topic configs: {c.name}"
             )
         configs[c.name] = c.value
-    return ctx.broker.topics.create(t.name, partitions, rf, configs, validate_only)
+    return ctx.broker.topics.create(t.name, partitions, rf, configs, validate_only, assignment)
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
