@@ -317,6 +317,7 @@ class LogConfig:
 
     segment_bytes: int = 1073741824
     segment_ms: int = 604800000
+    segment_jitter_ms: int = 0
     segment_index_bytes: int = 10485760
     index_interval_bytes: int = 4096
     retention_ms: int = 604800000
@@ -360,6 +361,7 @@ class LogConfig:
         return LogConfig(
             segment_bytes=num("segment.bytes"),
             segment_ms=num("segment.ms"),
+            segment_jitter_ms=num("segment.jitter.ms"),
             segment_index_bytes=num("segment.index.bytes"),
             index_interval_bytes=num("index.interval.bytes"),
             retention_ms=num("retention.ms"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import random
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,7 @@ class Log(LogReadMixin):
         self.clock = clock
         self.on_log_start_offset_change = on_log_start_offset_change
         self._retired: list[tuple[int, list[Path]]] = []
+        self._roll_jitter_ms = self._new_roll_jitter()
         dir.mkdir(parents=True, exist_ok=True)
         now = clock.now_ms()
         self._segments, self.load_report = load_segments(
@@ -272,7 +274,13 @@ class Log(LogReadMixin):
         limit = self.config.segment_ms
         if "compact" in self.config.cleanup_policy:
             limit = min(limit, self.config.max_compaction_lag_ms)
-        return waited > limit
+        return waited > limit - self._roll_jitter_ms
+
+    def _new_roll_jitter(self) -> int:
+        """segment.jitter.ms: each segment rolls up to that much before segment.ms, so the
+        partitions of a broker do not all roll at once (drawn in [0, min(jitter, segment.ms)))."""
+        bound = min(self.config.segment_jitter_ms, self.config.segment_ms)
+        return random.randrange(bound) if bound > 0 else 0
 
     def roll(self, now_ms: int) -> None:
         """Start a new active segment at the log end offset (no-op if the active is empty)."""
@@ -286,6 +294,7 @@ class Log(LogReadMixin):
         seg = open_segment(self.dir, base, self.config, now_ms)
         seg.offset_index.resize(self.config.segment_index_bytes)
         seg.time_index.resize(self.config.segment_index_bytes)
+        self._roll_jitter_ms = self._new_roll_jitter()
         self._segments.append(seg)
         self._bases.append(base)
         self.txns.on_roll(old.base_offset, base)

@@ -175,6 +175,33 @@ def test_roll_by_segment_ms_and_explicit(tmp_path: Path) -> None:
     assert log.recovery_point == 3
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_segment_jitter_rolls_early_by_at_most_the_jitter(tmp_path: Path, seed: int) -> None:
+    """segment.jitter.ms=4000 with segment.ms=10000: the segment rolls after a wait in
+    (6000, 10000] (without jitter no append up to a wait of exactly 10000 would roll it)."""
+    import random
+
+    random.seed(seed)
+    log = open_log(tmp_path / "t-0", LogConfig(segment_ms=10_000, segment_jitter_ms=4_000))
+    log.append_as_leader(mv(batch(1, ts=100_000)), now_ms=100_000)
+    rolled_at = None
+    for wait in range(5_000, 10_001, 100):
+        log.append_as_leader(mv(batch(1, ts=100_000 + wait)), now_ms=100_000 + wait)
+        if len(log.segments()) > 1:
+            rolled_at = wait
+            break
+    assert rolled_at is not None and 6_000 < rolled_at <= 10_000
+
+
+def test_no_jitter_rolls_exactly_after_segment_ms(tmp_path: Path) -> None:
+    log = open_log(tmp_path / "t-0", LogConfig(segment_ms=10_000))
+    log.append_as_leader(mv(batch(1, ts=100_000)), now_ms=100_000)
+    log.append_as_leader(mv(batch(1, ts=110_000)), now_ms=110_000)
+    assert len(log.segments()) == 1
+    log.append_as_leader(mv(batch(1, ts=110_001)), now_ms=110_001)
+    assert len(log.segments()) == 2
+
+
 def test_roll_when_index_full(tmp_path: Path) -> None:
     cfg = LogConfig(index_interval_bytes=0, segment_index_bytes=8 * 4)
     log = open_log(tmp_path / "t-0", cfg)
