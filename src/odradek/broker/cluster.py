@@ -78,6 +78,8 @@ class ClusterServices:
         """Coordinators follow the leadership of their internal topic partitions."""
         if tp[0] == "__consumer_offsets":
             self.broker.groups.on_leadership(tp[1], leader)
+        elif tp[0] == "__transaction_state":
+            self.broker.transactions.on_leadership(tp[1], leader)
 
     def coordinator_of(self, topic: str, partition: int) -> BrokerEndpoint | None:
         """The live leader of an internal topic partition (FindCoordinator in cluster mode)."""

@@ -2,11 +2,19 @@
 
 A write is ``op(now) -> CoordinatorResult(records, after)``: the op decides, without touching
 durable state, which records describe the change; the runtime appends them to the partition
-through a :class:`PartitionWriter` (which returns once they are durable), then feeds every record
-to the state machine's ``replay`` — the only code that mutates durable state, both live and when
-the partition is loaded — and only then runs the ``after`` callbacks that complete the waiting
-requests. If the append fails, durable state is untouched and the callbacks get the error (mapped
-to a coordinator error code, as Kafka does), so no client is told about a change that was lost.
+through a :class:`PartitionWriter`, then feeds every record to the state machine's ``replay`` —
+the only code that mutates durable state, both live and when the partition is loaded — and runs
+the ``after`` callbacks that complete the waiting requests once the records are committed: at
+once on a single broker, once the high watermark passes them in a cluster (Kafka's coordinator
+appends use acks=-1; a writer with ``when_committed`` says when). If the append fails, durable
+state is untouched and the callbacks get the error (mapped to a coordinator error code, as Kafka
+does), so no client is told about a change that was lost. A write that is appended but not
+committed in time answers the mapped timeout error; its records stay replayed, as they stay in
+the leader's log (a leader that loses them also loses the partition, and unloads it).
+
+A result with a ``producer`` (id, epoch) is a transactional batch (TxnOffsetCommit): its records
+are replayed through ``replay_txn`` of a :class:`TxnAwareMachine` and take effect when the
+transaction's marker reaches the partition (``replay_marker``), live and on load.
 
 Volatile state that Kafka never writes (a classic rebalance in flight, deadlines, callbacks of
 waiting requests) is owned by the state machine and may be changed by ops directly.
@@ -29,12 +37,32 @@ Completion = Callable[[ErrorCode], None]
 """Run after the records of a write are durable (NONE) or failed (the error code)."""
 
 
-class PartitionWriter(Protocol):
-    """Appends records to the coordinator's partition, returning once they are durable."""
+Producer = tuple[int, int]
+"""(producer id, producer epoch) of a transactional batch."""
 
-    def append(self, records: list[Record], now_ms: int) -> int:
+
+class PartitionWriter(Protocol):
+    """Appends records to the coordinator's partition."""
+
+    def append(self, records: list[Record], now_ms: int, producer: Producer | None = None) -> int:
         """Append as one batch; return the offset of the last record. Raises KafkaError."""
         ...
+
+
+class CommitWatcher(Protocol):
+    """A writer whose appends are committed later (replicated partitions)."""
+
+    def when_committed(self, offset: int, callback: Completion) -> None:
+        """Call ``callback(NONE)`` once ``offset`` is committed, or with the append error."""
+        ...
+
+
+class TxnAwareMachine(Protocol):
+    def replay_txn(
+        self, offset: int, producer_id: int, key: bytes | None, value: bytes | None
+    ) -> None: ...
+
+    def replay_marker(self, offset: int, producer_id: int, commit: bool) -> None: ...
 
 
 class PartitionReader(Protocol):
@@ -53,6 +81,7 @@ class CoordinatorResult:
 
     records: list[Record] = field(default_factory=list)
     after: list[Completion] = field(default_factory=list)
+    producer: Producer | None = None
 
     def then(self, completion: Completion) -> CoordinatorResult:
         self.after.append(completion)
@@ -94,28 +123,64 @@ class CoordinatorShard:
     def load(self, reader: PartitionReader) -> int:
         """Replay every record of the partition; return how many were replayed."""
         count = 0
-        for offset, key, value in reader.read_from(0):
+        txn_aware = hasattr(self.machine, "replay_txn") and getattr(
+            reader, "reads_transactions", False
+        )
+        entries = reader.read_from(0, self.machine) if txn_aware else reader.read_from(0)  # type: ignore[call-arg]
+        for offset, key, value in entries:
             self.machine.replay(offset, key, value)
             self.last_offset = offset
             count += 1
         return count
 
     def run(self, result: CoordinatorResult, now_ms: int) -> ErrorCode:
-        """Make ``result``'s records durable, replay them, run its completions."""
+        """Append ``result``'s records, replay them, run its completions once committed.
+
+        Returns the append error (NONE once appended, even if not yet committed)."""
         error = ErrorCode.NONE
         if result.records:
             try:
-                last = self.writer.append(result.records, now_ms)
+                last = self.writer.append(result.records, now_ms, result.producer)
             except KafkaError as exc:
                 error = coordinator_error(exc.code)
             else:
-                first = last - len(result.records) + 1
-                for i, (key, value) in enumerate(result.records):
-                    self.machine.replay(first + i, key, value)
+                self._replay_appended(result, last)
                 self.last_offset = last
-        for completion in result.after:
-            completion(error)
+                if result.after:
+                    self.when_committed(last, _run_all(result.after))
+                return error
+        elif result.after and self.last_offset >= 0 and error == ErrorCode.NONE:
+            # nothing written, but the answer may rest on state not yet committed
+            self.when_committed(self.last_offset, _run_all(result.after))
+            return error
+        _run_all(result.after)(error)
         return error
+
+    def _replay_appended(self, result: CoordinatorResult, last: int) -> None:
+        first = last - len(result.records) + 1
+        if result.producer is not None:
+            machine: TxnAwareMachine = self.machine  # type: ignore[assignment]
+            for i, (key, value) in enumerate(result.records):
+                machine.replay_txn(first + i, result.producer[0], key, value)
+            return
+        for i, (key, value) in enumerate(result.records):
+            self.machine.replay(first + i, key, value)
+
+    def when_committed(self, offset: int, callback: Completion) -> None:
+        """Run ``callback`` once ``offset`` of this partition is committed (mapped errors)."""
+        watch = getattr(self.writer, "when_committed", None)
+        if watch is None:
+            callback(ErrorCode.NONE)
+            return
+        watch(offset, lambda code: callback(coordinator_error(code)))
+
+
+def _run_all(completions: list[Completion]) -> Completion:
+    def run(error: ErrorCode) -> None:
+        for completion in completions:
+            completion(error)
+
+    return run
 
 
 class Timers:
@@ -167,7 +232,7 @@ class InMemoryPartition:
         self.records: list[tuple[int, bytes | None, bytes | None]] = []
         self.fail_with: ErrorCode | None = None
 
-    def append(self, records: list[Record], now_ms: int) -> int:
+    def append(self, records: list[Record], now_ms: int, producer: Producer | None = None) -> int:
         if self.fail_with is not None:
             raise KafkaError(self.fail_with, "injected append failure")
         for key, value in records:

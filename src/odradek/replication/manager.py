@@ -221,12 +221,19 @@ class ClusterReplicas:
             )
 
     def append(
-        self, topic: str, partition: int, records: memoryview, now_ms: int, acks: int
+        self,
+        topic: str,
+        partition: int,
+        records: memoryview,
+        now_ms: int,
+        acks: int,
+        *,
+        from_client: bool = True,
     ) -> AppendInfo:
         part, lg = self.leader(topic, partition)
         if acks == -1:
             self.check_min_isr(part, lg)
-        info = lg.append_as_leader(records, now_ms, part.leader_epoch)
+        info = lg.append_as_leader(records, now_ms, part.leader_epoch, from_client=from_client)
         self._maybe_advance_hw(part, lg)
         self.notify(part.tp)
         return info

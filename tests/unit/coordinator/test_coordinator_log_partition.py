@@ -6,6 +6,7 @@ from pathlib import Path
 
 from odradek.common.clock import ManualClock
 from odradek.common.config import BrokerConfig, LogConfig
+from odradek.common.errors import ErrorCode
 from odradek.coordinator.group.config import GroupConfig
 from odradek.coordinator.group.records import OffsetKey, OffsetValue
 from odradek.coordinator.group.service import GroupCoordinator
@@ -80,3 +81,49 @@ def test_group_config_from_broker_properties() -> None:
     assert config.offsets_retention_ms == 120_000
     assert config.consumer_assignors == ("range", "uniform")
     assert GroupConfig.from_broker(BrokerConfig()).group_initial_rebalance_delay_ms == 3000
+
+
+def _marker(log: object, pid: int, commit: bool, now: int) -> int:
+    from odradek.coordinator.txn.markers import build_marker
+
+    batch = memoryview(bytearray(build_marker(pid, 0, 0, commit, now)))
+    return int(log.append_as_leader(batch, now, from_client=False).last_offset)  # type: ignore[attr-defined]
+
+
+def test_transactional_offsets_are_rebuilt_on_load(tmp_path: Path) -> None:
+    """TxnOffsetCommit batches replay as pending; markers in the log decide them."""
+    from odradek.coordinator.group.api import OffsetCommitRequest, TopicPartitionOffset
+
+    clock = ManualClock()
+    config = GroupConfig(offsets_topic_num_partitions=1)
+    manager = _manager(tmp_path, clock)
+    log = manager.get_or_create_log("__consumer_offsets", 0, LogConfig())
+    coord = GroupCoordinator(config, clock)
+    coord.load(0, LogPartition(log), LogPartition(log))
+
+    def txn_commit(group: str, pid: int, offset: int) -> None:
+        offsets = (TopicPartitionOffset("t", 0, offset, -1, ""),)
+        got: list[object] = []
+        coord.txn_commit_offsets(OffsetCommitRequest(group, -1, "", offsets), (pid, 0), got.append)
+        assert got == [[("t", 0, 0)]]
+
+    txn_commit("committed", 11, 100)
+    txn_commit("aborted", 12, 200)
+    txn_commit("open", 13, 300)
+    coord.on_marker(0, _marker(log, 11, True, clock.now_ms()), 11, True)
+    coord.on_marker(0, _marker(log, 12, False, clock.now_ms()), 12, False)
+    assert log.last_stable_offset < log.log_end_offset  # producer 13 is still open
+    manager.shutdown()
+
+    manager = _manager(tmp_path, clock)
+    log = manager.get_log("__consumer_offsets", 0)
+    assert log is not None
+    again = GroupCoordinator(config, clock)
+    again.load(0, LogPartition(log), LogPartition(log))
+    assert again.fetch_offsets("committed", [("t", 0)])[0].offset == 100
+    assert again.fetch_offsets("aborted", [("t", 0)])[0].offset == -1
+    unstable = again.fetch_offsets("open", [("t", 0)], require_stable=True)[0]
+    assert unstable.error == ErrorCode.UNSTABLE_OFFSET_COMMIT
+    again.on_marker(0, _marker(log, 13, True, clock.now_ms()), 13, True)
+    assert again.fetch_offsets("open", [("t", 0)])[0].offset == 300
+    manager.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from group_harness import Box, Harness, stable_pair, subscription
 
 from odradek.common.errors import ErrorCode
+from odradek.coordinator.group.api import OffsetCommitRequest, TopicPartitionOffset
 from odradek.coordinator.group.api import LeavingMember
 from odradek.coordinator.group.classic import ClassicGroup
 from odradek.coordinator.group.service import GroupCoordinator
@@ -185,14 +186,27 @@ def test_malformed_records_are_skipped_on_load() -> None:
     assert h.committed("s", coord=coord) == {("t", 0): 4}
 
 
-def test_transactional_offsets_written_and_unstable_while_pending() -> None:
-    from odradek.coordinator.group.records import OffsetValue
-
+def test_transactional_offsets_pending_until_the_commit_marker() -> None:
     h = Harness()
-    h.coord.write_offsets("tx", {("t", 0): OffsetValue(12, "", 1, 0), ("t", 1): OffsetValue(3)})
-    assert h.committed("tx", coord=h.reload()) == {("t", 0): 12, ("t", 1): 3}
-    h.coord.pending_offsets = lambda g: {("t", 1)} if g == "tx" else set()
-    fetched = {f.partition: f for f in h.coord.fetch_offsets("tx", None, require_stable=True)}
-    assert fetched[0].offset == 12 and fetched[0].error == ErrorCode.NONE
-    assert fetched[1].error == ErrorCode.UNSTABLE_OFFSET_COMMIT and fetched[1].offset == -1
-    assert {f.offset for f in h.coord.fetch_offsets("tx", None)} == {12, 3}
+    req = OffsetCommitRequest("tx", -1, "", (TopicPartitionOffset("t", 0, 12, -1, ""),))
+    box = Box()
+    h.coord.txn_commit_offsets(req, (77, 0), box)
+    assert box.value == [("t", 0, ErrorCode.NONE)]
+    fetched = h.coord.fetch_offsets("tx", [("t", 0)], require_stable=True)
+    assert fetched[0].error == ErrorCode.UNSTABLE_OFFSET_COMMIT
+    assert h.coord.fetch_offsets("tx", [("t", 0)])[0].offset == -1
+    h.coord.on_marker(0, len(h.partition.records), 77, True)
+    fetched = h.coord.fetch_offsets("tx", [("t", 0)], require_stable=True)
+    assert (fetched[0].offset, fetched[0].error) == (12, ErrorCode.NONE)
+
+
+def test_transactional_offsets_dropped_by_abort_and_older_than_a_plain_commit() -> None:
+    h = Harness()
+    req = OffsetCommitRequest("tx", -1, "", (TopicPartitionOffset("t", 0, 12, -1, ""),))
+    h.coord.txn_commit_offsets(req, (77, 0), Box())
+    h.coord.on_marker(0, len(h.partition.records), 77, False)
+    assert h.coord.fetch_offsets("tx", [("t", 0)], require_stable=True)[0].offset == -1
+    h.coord.txn_commit_offsets(req, (78, 0), Box())
+    h.commit("", -1, {("t", 0): 20}, group="tx")  # a later plain commit
+    h.coord.on_marker(0, len(h.partition.records), 78, True)
+    assert h.coord.fetch_offsets("tx", [("t", 0)])[0].offset == 20

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
 from odradek.common.clock import ManualClock
-from odradek.common.errors import ErrorCode
+from odradek.common.errors import ErrorCode, KafkaError
 from odradek.coordinator.runtime import InMemoryPartition
 from odradek.coordinator.txn.markers import MarkerRequest
 from odradek.coordinator.txn.records import TxnState, TxnValue, decode_value, encode_key
@@ -22,11 +23,37 @@ class FakeMarkers:
         self.written: list[MarkerRequest] = []
         self.fail: ErrorCode | None = None
 
-    def write_markers(self, request: MarkerRequest) -> dict[tuple[str, int], ErrorCode]:
+    def write_markers(
+        self,
+        request: MarkerRequest,
+        done: Callable[[dict[tuple[str, int], ErrorCode]], None],
+        still_wanted: Callable[[], bool],
+    ) -> None:
         if self.fail is not None:
-            return dict.fromkeys(request.partitions, self.fail)
+            done(dict.fromkeys(request.partitions, self.fail))
+            return
         self.written.append(request)
-        return dict.fromkeys(request.partitions, E.NONE)
+        done(dict.fromkeys(request.partitions, E.NONE))
+
+
+class DeferredMarkers:
+    """Markers answered later (a cluster): ``finish`` runs the waiting callbacks."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[MarkerRequest, Callable[..., None], Callable[[], bool]]] = []
+
+    def write_markers(
+        self,
+        request: MarkerRequest,
+        done: Callable[[dict[tuple[str, int], ErrorCode]], None],
+        still_wanted: Callable[[], bool],
+    ) -> None:
+        self.waiting.append((request, done, still_wanted))
+
+    def finish(self, code: ErrorCode = E.NONE) -> None:
+        waiting, self.waiting = self.waiting, []
+        for request, done, _wanted in waiting:
+            done(dict.fromkeys(request.partitions, code))
 
 
 class Harness:
@@ -197,24 +224,52 @@ def test_invalid_timeout(timeout: int) -> None:
     assert Harness().coord.init_producer_id("t1", timeout)[0] == E.INVALID_TRANSACTION_TIMEOUT
 
 
-def test_pending_offsets_survive_reload_and_follow_the_outcome() -> None:
-    from odradek.coordinator.txn.offsets import PendingOffset
-
+def test_deferred_markers_keep_the_transaction_prepared_until_written() -> None:
     h = Harness()
-    committed: list[tuple[str, dict[tuple[str, int], PendingOffset]]] = []
+    deferred = DeferredMarkers()
+    h.coord.markers = deferred
     _, pid, e0 = h.coord.init_producer_id("t1", 60_000)
     h.coord.add_partitions("t1", pid, e0, TP)
-    offs = {("in", 0): PendingOffset(42, "", -1)}
-    assert h.coord.txn_offset_commit("t1", pid, e0, "g", offs) == E.NONE
-    assert h.coord.txn_offset_commit("t1", pid, e0 - 1, "g", offs) == E.PRODUCER_FENCED
-    h.restart()
-    h.coord.commit_offsets = lambda g, o: committed.append((g, o))
     assert h.coord.end_txn("t1", pid, e0, True) == E.NONE
-    assert committed == [("g", offs)]
-    assert h.restart().shards()[0].pending == {}
-    # an aborted transaction's offsets are dropped
-    h.coord.commit_offsets = lambda g, o: committed.append((g, o))
+    assert h.states("t1")[-1] == TxnState.PREPARE_COMMIT
+    assert len(deferred.waiting) == 1 and deferred.waiting[0][2]()
+    assert h.coord.add_partitions("t1", pid, e0, TP) == E.CONCURRENT_TRANSACTIONS
+    h.clock.advance(1_000)
+    h.coord.tick()  # a retry while the markers are in flight sends nothing more
+    assert len(deferred.waiting) == 1
+    deferred.finish(E.NOT_LEADER_OR_FOLLOWER)
+    assert h.states("t1")[-1] == TxnState.PREPARE_COMMIT
+    h.clock.advance(1_000)
+    h.coord.tick()
+    assert len(deferred.waiting) == 1
+    deferred.finish()
+    assert h.states("t1")[-1] == TxnState.COMPLETE_COMMIT
+
+
+def test_unloaded_partition_ignores_late_marker_answers() -> None:
+    h = Harness()
+    deferred = DeferredMarkers()
+    h.coord.markers = deferred
+    _, pid, e0 = h.coord.init_producer_id("t1", 60_000)
     h.coord.add_partitions("t1", pid, e0, TP)
-    h.coord.txn_offset_commit("t1", pid, e0, "g", {("in", 0): PendingOffset(99, "", -1)})
-    assert h.coord.end_txn("t1", pid, e0, False) == E.NONE
-    assert committed == [("g", offs)]
+    h.coord.end_txn("t1", pid, e0, False)
+    h.coord.unload(0)
+    assert not deferred.waiting[0][2]()  # the sender stops retrying
+    before = len(h.part.records)
+    deferred.finish()
+    assert len(h.part.records) == before  # no Complete record from a former coordinator
+    with pytest.raises(KafkaError) as exc:
+        h.coord.end_txn("t1", pid, e0, False)
+    assert exc.value.code == E.NOT_COORDINATOR
+
+
+def test_producer_check_for_txn_offset_commit() -> None:
+    h = Harness()
+    _, pid, e0 = h.coord.init_producer_id("t1", 60_000)
+    assert h.coord.check_producer("t1", pid, e0) == E.INVALID_TXN_STATE
+    h.coord.add_partitions("t1", pid, e0, TP)
+    assert h.coord.check_producer("t1", pid, e0) == E.NONE
+    assert h.coord.check_producer("t1", pid, e0 - 1) == E.PRODUCER_FENCED
+    assert h.coord.check_producer("t1", pid + 1, e0) == E.INVALID_PRODUCER_ID_MAPPING
+    h.coord.unload(0)
+    assert h.coord.check_producer("t1", pid, e0) is None

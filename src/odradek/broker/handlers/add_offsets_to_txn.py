@@ -11,7 +11,8 @@ from typing import Any
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import respond
-from odradek.broker.handlers.init_producer_id import fenced_code, txn_driver
+from odradek.broker.handlers.init_producer_id import fenced_code, settled, txn_driver
+from odradek.common.errors import ErrorCode
 from odradek.coordinator.group.config import partition_for
 from odradek.coordinator.txn.driver import OFFSETS_TOPIC
 
@@ -25,7 +26,12 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         request.transactional_id, request.producer_id, request.producer_epoch, frozenset([tp])
     )
     driver.wake()
-    return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)})
+    version = ctx.api_version
+
+    def build(error: ErrorCode) -> Any:
+        return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(error, version, 2)})
+
+    return settled(ctx, driver, request.transactional_id, code, build)
 
 
 SPEC = ApiSpec(25, "AddOffsetsToTxn", 0, 3, kio_handler=handle)

@@ -55,35 +55,63 @@ def _topic_results(errors: dict[tuple[str, int], ErrorCode]) -> list[dict[str, o
     return [{"name": t, "results_by_partition": parts} for t, parts in by_topic.items()]
 
 
+Outcome = tuple[str, dict[tuple[str, int], ErrorCode]]
+
+
+async def _settle_all(ctx: RequestContext, outcomes: list[Outcome]) -> list[Outcome]:
+    """Cluster mode: each transaction's answer waits for its record to be committed."""
+    driver = txn_driver(ctx)
+    out: list[Outcome] = []
+    for txn_id, errors in outcomes:
+        if errors and all(e == ErrorCode.NONE for e in errors.values()):
+            error = await driver.settle(txn_id, ErrorCode.NONE)
+            errors = dict.fromkeys(errors, fenced_code(error, ctx.api_version, 2))
+        out.append((txn_id, errors))
+    return out
+
+
+def _build(ctx: RequestContext, outcomes: list[Outcome]) -> Any:
+    if ctx.api_version <= 3:
+        return respond(
+            ctx,
+            {"throttle_time": 0, "results_by_topic_v3_and_below": _topic_results(outcomes[0][1])},
+        )
+    results = [
+        {"transactional_id": txn_id, "topic_results": _topic_results(errors)}
+        for txn_id, errors in outcomes
+    ]
+    return respond(ctx, {"throttle_time": 0, "error_code": 0, "results_by_transaction": results})
+
+
+async def _later(ctx: RequestContext, outcomes: list[Outcome]) -> Any:
+    return _build(ctx, await _settle_all(ctx, outcomes))
+
+
 def handle(ctx: RequestContext, request: Any) -> Any:
+    outcomes: list[Outcome] = []
     if ctx.api_version <= 3:
         topics = [(t.name, list(t.partitions)) for t in request.v3_and_below_topics]
+        txn_id = request.v3_and_below_transactional_id
         errors = _one(
             ctx,
-            request.v3_and_below_transactional_id,
+            txn_id,
             request.v3_and_below_producer_id,
             request.v3_and_below_producer_epoch,
             topics,
             False,
         )
-        return respond(
-            ctx, {"throttle_time": 0, "results_by_topic_v3_and_below": _topic_results(errors)}
-        )
-    results = []
-    for txn in request.transactions:
-        topics = [(t.name, list(t.partitions)) for t in txn.topics]
-        errors = _one(
-            ctx,
-            txn.transactional_id,
-            txn.producer_id,
-            txn.producer_epoch,
-            topics,
-            bool(txn.verify_only),
-        )
-        results.append(
-            {"transactional_id": txn.transactional_id, "topic_results": _topic_results(errors)}
-        )
-    return respond(ctx, {"throttle_time": 0, "error_code": 0, "results_by_transaction": results})
+        outcomes.append((txn_id, errors))
+    else:
+        for txn in request.transactions:
+            topics = [(t.name, list(t.partitions)) for t in txn.topics]
+            verify = bool(txn.verify_only)
+            errors = _one(
+                ctx, txn.transactional_id, txn.producer_id, txn.producer_epoch, topics, verify
+            )
+            outcomes.append((txn.transactional_id, errors))
+    if ctx.broker.cluster is None:
+        return _build(ctx, outcomes)
+    return _later(ctx, outcomes)
 
 
 SPEC = ApiSpec(24, "AddPartitionsToTxn", 0, 4, kio_handler=handle)

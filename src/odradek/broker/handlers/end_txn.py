@@ -1,9 +1,10 @@
 """EndTxn (key 26): commit or abort the producer's transaction.
 
-The coordinator writes PrepareCommit/PrepareAbort, the markers to every partition of the
-transaction and CompleteCommit/CompleteAbort before answering (one broker leads every
-partition); a marker that cannot be written yet is retried and the client, meanwhile, gets
-CONCURRENT_TRANSACTIONS on its next transactional request.
+The coordinator writes PrepareCommit/PrepareAbort, then the markers to every partition of the
+transaction and CompleteCommit/CompleteAbort. On one broker all of it happens before the answer;
+in a cluster the answer follows the commit of the Prepare record (as in Kafka) and the markers go
+to the partition leaders afterwards. A marker that cannot be written yet is retried and the
+client, meanwhile, gets CONCURRENT_TRANSACTIONS on its next transactional request.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import respond
-from odradek.broker.handlers.init_producer_id import fenced_code, txn_driver
+from odradek.broker.handlers.init_producer_id import fenced_code, settled, txn_driver
+from odradek.common.errors import ErrorCode
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
@@ -25,7 +27,12 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         bool(request.committed),
     )
     driver.wake()
-    return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(code, ctx.api_version, 2)})
+    version = ctx.api_version
+
+    def build(error: ErrorCode) -> Any:
+        return respond(ctx, {"throttle_time": 0, "error_code": fenced_code(error, version, 2)})
+
+    return settled(ctx, driver, request.transactional_id, code, build)
 
 
 SPEC = ApiSpec(26, "EndTxn", 0, 4, kio_handler=handle)

@@ -1,4 +1,9 @@
-"""FindCoordinator (key 10): the broker coordinating a group (or transactional id), v4 batched."""
+"""FindCoordinator (key 10): the broker coordinating a group (or transactional id), v4 batched.
+
+In cluster mode the coordinator is the leader of the key's partition of ``__consumer_offsets``
+(``abs(javaHash(group)) % offsets.topic.num.partitions``) or of ``__transaction_state``
+(``abs(javaHash(transactional id)) % transaction.state.log.num.partitions``).
+"""
 
 from __future__ import annotations
 
@@ -22,16 +27,11 @@ def _lookup(ctx: RequestContext, key: str, key_type: int) -> dict[str, object]:
             if not key:
                 raise KafkaError(ErrorCode.INVALID_REQUEST, "Group id can't be empty")
             coordinator(ctx)
-        elif key_type == TRANSACTION and ctx.broker.cluster is not None:
-            # the transaction coordinator does not follow partition leadership yet
-            raise KafkaError(
-                ErrorCode.COORDINATOR_NOT_AVAILABLE,
-                "Transactions are not available in cluster mode yet",
-            )
         elif key_type == TRANSACTION:
             txn = getattr(ctx.broker, "transactions", None)
-            if txn is not None and hasattr(txn, "ensure_loaded"):
-                txn.ensure_loaded()
+            if txn is None:
+                raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, "no transaction coordinator")
+            txn.ensure_loaded()
         else:
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown key type {key_type}")
     except KafkaError as exc:
@@ -39,10 +39,13 @@ def _lookup(ctx: RequestContext, key: str, key_type: int) -> dict[str, object]:
         found.update(error_code=code, error_message=message)
         return found
     cluster = ctx.broker.cluster
-    if cluster is not None and key_type == GROUP:
-        # cluster mode: the leader of the group's __consumer_offsets partition coordinates it
-        p = ctx.broker.groups.coordinator.partition_for(key)
-        leader = cluster.coordinator_of("__consumer_offsets", p)
+    if cluster is not None:
+        # cluster mode: the leader of the key's internal topic partition coordinates it
+        if key_type == GROUP:
+            topic, p = "__consumer_offsets", ctx.broker.groups.coordinator.partition_for(key)
+        else:
+            topic, p = "__transaction_state", ctx.broker.transactions.coordinator.partition_for(key)
+        leader = cluster.coordinator_of(topic, p)
         if leader is None:
             code = int(ErrorCode.COORDINATOR_NOT_AVAILABLE)
             found.update(error_code=code, error_message="The coordinator is not available.")

@@ -3,11 +3,13 @@
 Without a transactional id every call returns a fresh producer id with epoch 0. With one, the
 transaction coordinator (``broker.transactions``) answers: epoch bumps, fencing of an open
 transaction, KIP-360 retries and recovery (v3+ carry the producer id/epoch the client had).
+In cluster mode the answer waits until the coordinator's record is committed (:func:`settled`).
 Before v4 a fenced producer is told INVALID_PRODUCER_EPOCH instead of PRODUCER_FENCED.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from odradek.broker.api import ApiSpec
@@ -51,14 +53,36 @@ def handle(ctx: RequestContext, request: Any) -> Any:
         request.transactional_id, timeout_ms, expected
     )
     driver.wake()
-    return respond(
-        ctx,
-        {
-            "error_code": fenced_code(code, ctx.api_version, 4),
-            "producer_id": pid,
-            "producer_epoch": epoch,
-        },
-    )
+    version = ctx.api_version
+
+    def build(error: ErrorCode) -> Any:
+        if error != ErrorCode.NONE:
+            body = {"error_code": fenced_code(error, version, 4), "producer_id": -1,
+                    "producer_epoch": -1}  # fmt: skip
+            return respond(ctx, body)
+        return respond(ctx, {"error_code": 0, "producer_id": pid, "producer_epoch": epoch})
+
+    return settled(ctx, driver, request.transactional_id, code, build)
+
+
+def settled(
+    ctx: RequestContext,
+    driver: TxnCoordinatorDriver,
+    txn_id: str,
+    code: ErrorCode,
+    build: Callable[[ErrorCode], Any],
+) -> Any:
+    """Build the response once the coordinator's records are committed (cluster mode: acks=-1
+    on ``__transaction_state``); at once on a single broker."""
+    if ctx.broker.cluster is None:
+        return build(code)
+    return _later(driver, txn_id, code, build)
+
+
+async def _later(
+    driver: TxnCoordinatorDriver, txn_id: str, code: ErrorCode, build: Callable[[ErrorCode], Any]
+) -> Any:
+    return build(await driver.settle(txn_id, code))
 
 
 SPEC = ApiSpec(22, "InitProducerId", 0, 5, kio_handler=handle)

@@ -1,11 +1,14 @@
 """TxnOffsetCommit (key 28): consumer offsets committed as part of a transaction.
 
-Sent to the group coordinator after AddOffsetsToTxn. The producer id/epoch must be the
-transaction's current ones (else INVALID_PRODUCER_ID_MAPPING / PRODUCER_FENCED); v3+ carry
-the consumer's generation and member id, checked against the group (KIP-447) so a zombie
-consumer cannot commit. Accepted offsets wait, invisible to OffsetFetch, until the
-transaction commits; an abort drops them. They are kept durably with the transaction in
-``__transaction_state`` (see :mod:`odradek.coordinator.txn.offsets`).
+Sent to the group coordinator after AddOffsetsToTxn. The group coordinator appends the offsets
+to the group's ``__consumer_offsets`` partition in a transactional batch of the producer (id and
+epoch), as Kafka does; they stay invisible to OffsetFetch (UNSTABLE_OFFSET_COMMIT for
+``require_stable``) until the transaction's COMMIT marker reaches that partition, and an ABORT
+drops them (see :mod:`odradek.coordinator.group.state`). v3+ carry the consumer's generation and
+member id, checked against the group (KIP-447) so a zombie consumer cannot commit. When the
+transaction is coordinated on this broker too, the producer id/epoch are checked against it
+(INVALID_PRODUCER_ID_MAPPING / PRODUCER_FENCED); otherwise the log's producer state fences a
+stale epoch. In cluster mode the answer waits until the batch is committed.
 """
 
 from __future__ import annotations
@@ -15,63 +18,65 @@ from typing import Any
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import respond
-from odradek.broker.handlers.init_producer_id import fenced_code, txn_driver
-from odradek.common.errors import ErrorCode
-from odradek.coordinator.txn.offsets import PendingOffset
+from odradek.broker.handlers.group_common import answer, coordinator
+from odradek.broker.handlers.init_producer_id import fenced_code
+from odradek.common.errors import ErrorCode, KafkaError
+from odradek.coordinator.group.api import OffsetCommitRequest, TopicPartitionOffset
 from odradek.protocol import shapes
 
+PartitionErrors = list[tuple[str, int, ErrorCode]]
 
-def _group_error(ctx: RequestContext, request: Any) -> ErrorCode:
-    generation = int(shapes.get(request, "generation_id", -1))
-    member_id = str(shapes.get(request, "member_id", "") or "")
-    if generation < 0 and not member_id:
+
+def _producer_error(ctx: RequestContext, request: Any) -> ErrorCode:
+    txn = getattr(ctx.broker, "transactions", None)
+    if txn is None:
         return ErrorCode.NONE
-    groups = ctx.broker.groups
-    groups.ensure_loaded()
-    coordinator = groups.coordinator
-    state = coordinator.state_of(coordinator.partition_for(request.group_id))
-    group = None if state is None else state.groups.get(request.group_id)
-    if group is None:
-        return ErrorCode.NONE
-    member = group.members.get(member_id)
-    if member is None:
-        return ErrorCode.UNKNOWN_MEMBER_ID
-    current = getattr(group, "generation", None)
-    if current is None:
-        current = getattr(member, "member_epoch", generation)
-    return ErrorCode.NONE if generation == current else ErrorCode.ILLEGAL_GENERATION
+    code = txn.coordinator.check_producer(
+        request.transactional_id, request.producer_id, request.producer_epoch
+    )
+    return ErrorCode.NONE if code is None else code
 
 
 def handle(ctx: RequestContext, request: Any) -> Any:
-    code = _group_error(ctx, request)
-    if code == ErrorCode.NONE:
-        offsets = {
-            (t.name, p.partition_index): PendingOffset(
-                p.committed_offset,
-                p.committed_metadata or "",
-                int(shapes.get(p, "committed_leader_epoch", -1)),
-            )
-            for t in request.topics
-            for p in t.partitions
-        }
-        code = txn_driver(ctx).coordinator.txn_offset_commit(
-            request.transactional_id,
-            request.producer_id,
-            request.producer_epoch,
-            request.group_id,
-            offsets,
+    version = ctx.api_version
+    order = [(t.name, p.partition_index) for t in request.topics for p in t.partitions]
+
+    def build(results: PartitionErrors) -> Any:
+        errors = {(t, p): fenced_code(e, version, 2) for t, p, e in results}
+        by_topic: dict[str, list[dict[str, object]]] = {}
+        for t, p in order:
+            code = int(errors.get((t, p), ErrorCode.NONE))
+            by_topic.setdefault(t, []).append({"partition_index": p, "error_code": code})
+        topics = [{"name": n, "partitions": ps} for n, ps in by_topic.items()]
+        return respond(ctx, {"throttle_time": 0, "topics": topics})
+
+    code = _producer_error(ctx, request)
+    if code != ErrorCode.NONE:
+        return build([(t, p, code) for t, p in order])
+    offsets = tuple(
+        TopicPartitionOffset(
+            t.name,
+            p.partition_index,
+            p.committed_offset,
+            int(shapes.get(p, "committed_leader_epoch", -1)),
+            p.committed_metadata,
         )
-        code = fenced_code(code, ctx.api_version, 2)
-    topics = [
-        {
-            "name": t.name,
-            "partitions": [
-                {"partition_index": p.partition_index, "error_code": code} for p in t.partitions
-            ],
-        }
         for t in request.topics
-    ]
-    return respond(ctx, {"throttle_time": 0, "topics": topics})
+        for p in t.partitions
+    )
+    req = OffsetCommitRequest(
+        group_id=request.group_id,
+        generation_id=int(shapes.get(request, "generation_id", -1)),
+        member_id=str(shapes.get(request, "member_id", "") or ""),
+        offsets=offsets,
+        group_instance_id=shapes.get(request, "group_instance_id", None),
+        version=version,
+    )
+    producer = (int(request.producer_id), int(request.producer_epoch))
+    try:
+        return answer(ctx, lambda cb: coordinator(ctx).txn_commit_offsets(req, producer, cb), build)
+    except KafkaError as exc:
+        return build([(t, p, exc.code) for t, p in order])
 
 
 SPEC = ApiSpec(28, "TxnOffsetCommit", 0, 4, kio_handler=handle)

@@ -1,10 +1,12 @@
 """Runs the group coordinator inside a broker: the ``__consumer_offsets`` topic and the deadlines.
 
-The broker attaches one :class:`GroupCoordinatorDriver` (``broker.groups``) as a service. The
-topic is created on first use (FindCoordinator or any group API), as Kafka does, compacted, with
+The broker attaches one :class:`GroupCoordinatorDriver` (``broker.groups``) as a service. The topic
+is created on first use (FindCoordinator or any group API), as Kafka does, compacted, with
 ``offsets.topic.num.partitions`` partitions; a single broker leads all of them, so each is loaded
-(replayed) here. A task fires the coordinator's deadlines at the earliest one (woken early when
-a request may have set an earlier one).
+(replayed) here. In cluster mode a partition is loaded when this broker becomes its leader and
+written as leader with acks=-1 (answers wait for the high watermark, ``offsets.commit.timeout.ms``).
+A task fires the coordinator's deadlines at the earliest one (woken early when a request may have
+set an earlier one).
 
 The broker is reached through the small protocols below, never imported.
 """
@@ -24,6 +26,7 @@ from odradek.common.errors import ErrorCode, KafkaError
 from odradek.coordinator.group.config import GroupConfig
 from odradek.coordinator.group.service import GroupCoordinator
 from odradek.coordinator.log_partition import LogPartition
+from odradek.coordinator.replicated_partition import ReplicatedPartition, config_ms
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,14 @@ class GroupCoordinatorDriver:
         lg = self.broker.log_manager.get_log(OFFSETS_TOPIC, partition)
         if lg is None or self.coordinator.is_loaded(partition):
             return
-        part = LogPartition(lg, self._notifier(partition))
+        broker: Any = self.broker
+        part = ReplicatedPartition(
+            broker.cluster.replicas,
+            OFFSETS_TOPIC,
+            partition,
+            broker.purgatory.wait,
+            config_ms(self.broker.config, "offsets.commit.timeout.ms", 5000),
+        )
         count = self.coordinator.load(partition, part, part)
         log.info("coordinating %s-%d (%d records replayed)", OFFSETS_TOPIC, partition, count)
         self.wake()

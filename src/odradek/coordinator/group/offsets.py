@@ -98,6 +98,50 @@ def commit_offsets(
     return CoordinatorResult(records).then(done)
 
 
+def _txn_member_error(st: GroupShardState, req: OffsetCommitRequest) -> ErrorCode:
+    """KIP-447: a zombie consumer's transactional commit is refused."""
+    if not req.group_id:
+        return ErrorCode.INVALID_GROUP_ID
+    g = st.groups.get(req.group_id)
+    if g is None or (req.generation_id < 0 and not req.member_id):
+        return ErrorCode.NONE
+    member = g.members.get(req.member_id)
+    if member is None:
+        return ErrorCode.UNKNOWN_MEMBER_ID
+    current = g.generation if isinstance(g, ClassicGroup) else getattr(member, "member_epoch", -1)
+    return ErrorCode.NONE if req.generation_id == current else ErrorCode.ILLEGAL_GENERATION
+
+
+def txn_commit_offsets(
+    st: GroupShardState,
+    req: OffsetCommitRequest,
+    producer: tuple[int, int],
+    now: int,
+    respond: Callable[[PartitionErrors], None],
+) -> CoordinatorResult:
+    """TxnOffsetCommit: offset records in the producer's transactional batch, pending until the
+    transaction's marker reaches this partition."""
+    error = _txn_member_error(st, req)
+    if error != ErrorCode.NONE:
+        result: PartitionErrors = [(o.topic, o.partition, error) for o in req.offsets]
+        return CoordinatorResult().then(lambda _e: respond(result))
+    records: list[Record] = []
+    plan: PartitionErrors = []
+    for o in req.offsets:
+        metadata = o.metadata or ""
+        if len(metadata.encode()) > st.config.offset_metadata_max_bytes:
+            plan.append((o.topic, o.partition, ErrorCode.OFFSET_METADATA_TOO_LARGE))
+            continue
+        value = OffsetValue(o.offset, metadata, now, o.leader_epoch)
+        records.append((OffsetKey(req.group_id, o.topic, o.partition).encode(), value.encode()))
+        plan.append((o.topic, o.partition, ErrorCode.NONE))
+
+    def done(error: ErrorCode) -> None:
+        respond([(t, p, error if e == ErrorCode.NONE else e) for t, p, e in plan])
+
+    return CoordinatorResult(records, producer=producer).then(done)
+
+
 def fetch_offsets(
     st: GroupShardState, group_id: str, partitions: list[tuple[str, int]] | None
 ) -> list[FetchedOffset]:

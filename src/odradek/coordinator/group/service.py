@@ -63,8 +63,6 @@ class GroupCoordinator:
         self.clock = clock
         self.topics: TopicsView = topics if topics is not None else _NoTopics()
         self._shards: dict[int, tuple[CoordinatorShard, GroupShardState]] = {}
-        # KIP-447: group id -> partitions with a transactional commit not yet decided.
-        self.pending_offsets: Callable[[str], set[tuple[str, int]]] | None = None
 
     # ------------------------------------------------------------------ partitions
 
@@ -158,18 +156,38 @@ class GroupCoordinator:
         require_stable: bool = False,
     ) -> list[FetchedOffset]:
         """Committed offsets; with ``require_stable`` (KIP-447), partitions with a transactional
-        commit still pending (per :attr:`pending_offsets`) get UNSTABLE_OFFSET_COMMIT."""
+        commit still pending get UNSTABLE_OFFSET_COMMIT."""
         _, state = self._shard(group_id)
         fetched = offsets.fetch_offsets(state, group_id, partitions)
-        if not require_stable or self.pending_offsets is None:
+        if not require_stable:
             return fetched
-        unstable = self.pending_offsets(group_id)
+        unstable = state.pending_partitions(group_id)
+        if not unstable:
+            return fetched
         return [
             FetchedOffset(f.topic, f.partition, error=ErrorCode.UNSTABLE_OFFSET_COMMIT)
             if (f.topic, f.partition) in unstable
             else f
             for f in fetched
         ]
+
+    def txn_commit_offsets(
+        self,
+        req: OffsetCommitRequest,
+        producer: tuple[int, int],
+        respond: Callable[[offsets.PartitionErrors], None],
+    ) -> None:
+        """TxnOffsetCommit: pending offsets in ``producer``'s transaction (see ``state``)."""
+        self._write(
+            req.group_id,
+            lambda st, now: offsets.txn_commit_offsets(st, req, producer, now, respond),
+        )
+
+    def on_marker(self, partition: int, offset: int, producer_id: int, commit: bool) -> None:
+        """A transaction marker was appended to ``partition`` (WriteTxnMarkers on its leader)."""
+        entry = self._shards.get(partition)
+        if entry is not None:
+            entry[1].replay_marker(offset, producer_id, commit)
 
     def write_offsets(
         self, group_id: str, committed: Mapping[tuple[str, int], OffsetValue]

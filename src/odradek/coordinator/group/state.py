@@ -4,6 +4,12 @@
 :mod:`odradek.coordinator.group.records`: offset commits (and their tombstones), classic group
 snapshots, and the KIP-848 consumer group records. Anything a replay does not set is volatile
 state, rebuilt after load by :meth:`GroupShardState.after_load` (deadlines of members).
+
+Transactional offset commits (TxnOffsetCommit) are offset records in a transactional batch of
+the producer: ``replay_txn`` keeps them pending per producer id, and the transaction's marker
+in this partition (``replay_marker``) makes them committed (COMMIT) or drops them (ABORT), as
+Kafka's ``GroupMetadata`` does; a pending offset older (by log offset) than a committed one of
+the same partition does not replace it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from odradek.coordinator.group.records import (
     GroupKey,
     MemberKey,
     OffsetKey,
+    OffsetValue,
     decode_group_value,
     decode_key,
     decode_offset_value,
@@ -40,6 +47,9 @@ class GroupShardState:
         self.groups: dict[str, Group] = {}
         self.timers = Timers()
         self.followups: list[CoordinatorResult] = []
+        # producer id -> group -> partition -> (log offset, value): transactional commits
+        self.pending_txn: dict[int, dict[str, dict[tuple[str, int], tuple[int, OffsetValue]]]] = {}
+        self._offset_at: dict[tuple[str, str, int], int] = {}
 
     def run_later(self, result: CoordinatorResult) -> None:
         """Queue a follow-up write decided inside a completion (run right after it)."""
@@ -60,14 +70,53 @@ class GroupShardState:
         if key is None:
             return
         try:
-            self._replay(key, value)
+            self._replay(offset, key, value)
         except DecodeError as exc:
             log.warning("skipping malformed record at offset %d: %s", offset, exc)
 
-    def _replay(self, key: bytes, value: bytes | None) -> None:
+    def replay_txn(
+        self, offset: int, producer_id: int, key: bytes | None, value: bytes | None
+    ) -> None:
+        """An offset commit of an open transaction: pending until its marker."""
+        if key is None or value is None:
+            return
+        try:
+            k = decode_key(key)
+            if not isinstance(k, OffsetKey):
+                return
+            decoded = decode_offset_value(value)
+        except DecodeError as exc:
+            log.warning("skipping malformed transactional record at %d: %s", offset, exc)
+            return
+        groups = self.pending_txn.setdefault(producer_id, {})
+        groups.setdefault(k.group, {})[(k.topic, k.partition)] = (offset, decoded)
+
+    def replay_marker(self, offset: int, producer_id: int, commit: bool) -> None:
+        """The producer's transaction ended: materialize (COMMIT) or drop its offsets."""
+        groups = self.pending_txn.pop(producer_id, None)
+        if not groups or not commit:
+            return
+        for group_id, parts in groups.items():
+            group = self.groups.get(group_id)
+            if group is None:
+                group = self.groups[group_id] = ClassicGroup(group_id)
+            for (topic, part), (at, v) in parts.items():
+                if self._offset_at.get((group_id, topic, part), -1) > at:
+                    continue  # a later non-transactional commit wins
+                group.offsets[(topic, part)] = v
+                self._offset_at[(group_id, topic, part)] = at
+
+    def pending_partitions(self, group_id: str) -> set[tuple[str, int]]:
+        """Partitions of ``group_id`` with a transactional commit not yet decided (KIP-447)."""
+        out: set[tuple[str, int]] = set()
+        for groups in self.pending_txn.values():
+            out.update(groups.get(group_id, {}))
+        return out
+
+    def _replay(self, offset: int, key: bytes, value: bytes | None) -> None:
         k = decode_key(key)
         if isinstance(k, OffsetKey):
-            self._replay_offset(k, value)
+            self._replay_offset(offset, k, value)
         elif isinstance(k, GroupKey) and k.version == 2:
             self._replay_group(k.group, value)
         elif isinstance(k, GroupKey | MemberKey):
@@ -83,8 +132,9 @@ class GroupShardState:
                 self.groups[k.group] = group
             consumer_state.replay(group, k, value)
 
-    def _replay_offset(self, k: OffsetKey, value: bytes | None) -> None:
+    def _replay_offset(self, offset: int, k: OffsetKey, value: bytes | None) -> None:
         group = self.groups.get(k.group)
+        self._offset_at[(k.group, k.topic, k.partition)] = offset
         if value is None:
             if group is not None:
                 group.offsets.pop((k.topic, k.partition), None)

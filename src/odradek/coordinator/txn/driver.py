@@ -2,12 +2,20 @@
 
 The broker attaches one :class:`TxnCoordinatorDriver` (``broker.transactions``). The topic is
 created on first use (FindCoordinator with key type 1, or InitProducerId with a transactional
-id), compacted, with ``transaction.state.log.num.partitions`` partitions, all led here.
+id), compacted, with ``transaction.state.log.num.partitions`` partitions, replication factor
+``transaction.state.log.replication.factor`` capped at the live brokers (so ``odradek cluster
+--brokers 1`` works; Kafka would refuse until enough brokers exist) and ``min.insync.replicas``
+from ``transaction.state.log.min.isr`` (capped likewise).
 
-Markers go straight to the local partition logs (this broker leads every partition); the
-offsets of a committed transaction go to the group coordinator (``broker.groups``). A task
-fires transaction timeouts, completion retries and id expiry, and periodically removes
-producer state idle for ``producer.id.expiration.ms`` from every log.
+One broker: every partition is led here and loaded at once; markers go straight to the local
+logs. Cluster mode: a partition is loaded (replayed) when this broker becomes its leader, with
+the leader epoch as coordinator epoch, and unloaded when it stops leading it; its writes are
+acks=-1 appends answered once committed. Markers go to each partition's leader as
+WriteTxnMarkers (:mod:`~odradek.coordinator.txn.marker_sender`); the leader side
+(:meth:`TxnCoordinatorDriver.write_markers_as_leader`) appends them with acks=-1 and answers
+once replicated. A marker in ``__consumer_offsets`` completes the group coordinator's pending
+transactional offsets. A task fires transaction timeouts, completion retries and id expiry,
+and periodically removes producer state idle for ``producer.id.expiration.ms``.
 """
 
 from __future__ import annotations
@@ -15,14 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from odradek.common.errors import ErrorCode, KafkaError
-from odradek.coordinator.group.records import OffsetKey, OffsetValue
 from odradek.coordinator.log_partition import LogPartition
-from odradek.coordinator.runtime import CoordinatorResult, Record
-from odradek.coordinator.txn.markers import MarkerRequest, build_marker
-from odradek.coordinator.txn.offsets import GroupOffsets
+from odradek.coordinator.replicated_partition import ReplicatedPartition, config_ms
+from odradek.coordinator.txn.marker_sender import MarkerErrors, MarkerSender, WireMarkerTransport
+from odradek.coordinator.txn.markers import MarkerRequest, MarkersDone, build_marker
 from odradek.coordinator.txn.records import TOPIC
 from odradek.coordinator.txn.service import TransactionCoordinator, TxnConfig
 
@@ -33,47 +41,39 @@ _PRODUCER_EXPIRY_CHECK_MS = 60_000
 
 
 class LocalMarkerWriter:
-    """Appends markers to this broker's logs."""
+    """One broker: appends markers to this broker's logs, answering at once."""
 
     def __init__(self, driver: TxnCoordinatorDriver) -> None:
         self.driver = driver
 
-    def write_markers(self, request: MarkerRequest) -> dict[tuple[str, int], ErrorCode]:
-        broker = self.driver.broker
-        now = broker.clock.now_ms()
-        out: dict[tuple[str, int], ErrorCode] = {}
-        for topic, p in request.partitions:
-            lg = broker.log_manager.get_log(topic, p)
-            if lg is None:
-                # a deleted partition counts as done; one hosted elsewhere is retried
-                info = broker.topics.get(topic)
-                hosted_elsewhere = info is not None and 0 <= p < int(info.partitions)
-                out[(topic, p)] = (
-                    ErrorCode.NOT_LEADER_OR_FOLLOWER
-                    if hosted_elsewhere
-                    else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                )
-                continue
-            batch = build_marker(
-                request.producer_id,
-                request.producer_epoch,
-                request.coordinator_epoch,
-                request.commit,
-                now,
-            )
+    def write_markers(
+        self, request: MarkerRequest, done: MarkersDone, still_wanted: Callable[[], bool]
+    ) -> None:
+        done(self.driver.append_markers_locally(request))
+
+
+class ClusterMarkerWriter:
+    """Cluster mode: markers to the partitions' leaders, ``done`` called when all are written."""
+
+    def __init__(self, sender: MarkerSender) -> None:
+        self.sender = sender
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def write_markers(
+        self, request: MarkerRequest, done: MarkersDone, still_wanted: Callable[[], bool]
+    ) -> None:
+        async def run() -> None:
+            errors = await self.sender.write(request, still_wanted)
             try:
-                lg.append_as_leader(memoryview(bytearray(batch)), now, from_client=False)
-            except KafkaError as exc:
-                out[(topic, p)] = exc.code
-                continue
-            except OSError:
-                out[(topic, p)] = ErrorCode.KAFKA_STORAGE_ERROR
-                continue
-            out[(topic, p)] = ErrorCode.NONE
-            purgatory = getattr(broker, "purgatory", None)
-            if purgatory is not None:
-                purgatory.notify((topic, p))
-        return out
+                done(errors)
+            except Exception:
+                log.exception(
+                    "completing the transaction of producer %d failed", request.producer_id
+                )
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 class TxnCoordinatorDriver:
@@ -86,17 +86,25 @@ class TxnCoordinatorDriver:
             id_expiration_ms=cfg.get_int("transactional.id.expiration.ms"),
         )
         self.producer_expiration_ms = cfg.get_int("producer.id.expiration.ms")
+        self.request_timeout_ms = config_ms(cfg, "request.timeout.ms", 30_000)
+        self.transport: WireMarkerTransport | None = None
+        markers: LocalMarkerWriter | ClusterMarkerWriter = LocalMarkerWriter(self)
+        if getattr(broker, "cluster", None) is not None:
+            self.transport = WireMarkerTransport(
+                broker.node_id, self.write_markers_as_leader, self._address_of
+            )
+            markers = ClusterMarkerWriter(MarkerSender(self._leader_of, self.transport))
         self.coordinator = TransactionCoordinator(
-            self.config,
-            broker.clock,
-            broker.producer_ids.next_id,
-            LocalMarkerWriter(self),
-            self.commit_group_offsets,
+            self.config, broker.clock, broker.producer_ids.next_id, markers
         )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loaded = False
         self._next_producer_expiry = 0
+
+    @property
+    def _cluster(self) -> Any:
+        return getattr(self.broker, "cluster", None)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -109,18 +117,31 @@ class TxnCoordinatorDriver:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self.transport is not None:
+            await self.transport.close()
 
     def ensure_loaded(self) -> None:
-        """Create ``__transaction_state`` if needed and load every partition of it."""
+        """Create ``__transaction_state`` if needed; one broker loads every partition of it."""
         if self._loaded:
             return
         n = self.config.num_partitions
+        cfg = self.broker.config
+        rf = cfg.get_int("transaction.state.log.replication.factor")
+        live = max(1, len(self.broker.live_brokers()))
+        min_isr = min(cfg.get_int("transaction.state.log.min.isr"), rf, live)
         self.broker.topics.ensure_internal(
             TOPIC,
             n,
-            self.broker.config.get_int("transaction.state.log.replication.factor"),
-            {"cleanup.policy": "compact", "segment.bytes": str(100 * 1024 * 1024)},
+            rf,
+            {
+                "cleanup.policy": "compact",
+                "segment.bytes": str(100 * 1024 * 1024),
+                "min.insync.replicas": str(max(1, min_isr)),
+            },
         )
+        if self._cluster is not None:
+            self._loaded = True  # partitions load when this broker becomes their leader
+            return
         for p in range(n):
             lg = self.broker.log_manager.get_log(TOPIC, p)
             if lg is None:
@@ -132,30 +153,133 @@ class TxnCoordinatorDriver:
         self._loaded = True
         self.wake()
 
+    def on_leadership(self, partition: int, leader: bool) -> None:
+        """Cluster mode: coordinate the transactional ids of ``partition`` while leading it."""
+        if not leader:
+            if self.coordinator.is_loaded(partition):
+                log.info("no longer coordinating %s-%d", TOPIC, partition)
+            self.coordinator.unload(partition)
+            return
+        cluster = self._cluster
+        state = cluster.replicas.partitions.get((TOPIC, partition))
+        epoch = state.leader_epoch if state is not None else 0
+        self.coordinator.unload(partition)
+        part = ReplicatedPartition(
+            cluster.replicas, TOPIC, partition, self.broker.purgatory.wait, self.request_timeout_ms
+        )
+        count = self.coordinator.load(partition, part, part, coordinator_epoch=epoch)
+        log.info(
+            "coordinating %s-%d at epoch %d (%d records replayed)", TOPIC, partition, epoch, count
+        )
+        self.wake()
+
     def wake(self) -> None:
         self._wake.set()
 
-    # ------------------------------------------------------------------ offsets
-    def commit_group_offsets(self, group_id: str, offsets: GroupOffsets) -> None:
-        """Make a committed transaction's offsets visible, as Kafka's COMMIT marker does."""
-        groups = getattr(self.broker, "groups", None)
-        if groups is None:
-            return
-        groups.ensure_loaded()
+    async def settle(self, txn_id: str, code: ErrorCode) -> ErrorCode:
+        """``code``, or the error of committing what was written for ``txn_id`` (acks=-1)."""
+        if code not in (ErrorCode.NONE, ErrorCode.CONCURRENT_TRANSACTIONS):
+            return code
+        fut: asyncio.Future[ErrorCode] = asyncio.get_running_loop().create_future()
+
+        def done(error: ErrorCode) -> None:
+            if not fut.done():
+                fut.set_result(error)
+
+        self.coordinator.when_committed(txn_id, done)
+        error = await fut
+        return code if error == ErrorCode.NONE else error
+
+    # ------------------------------------------------------------------ markers
+    def append_markers_locally(self, request: MarkerRequest) -> MarkerErrors:
+        """One broker: append the markers to this broker's logs."""
+        broker = self.broker
+        now = broker.clock.now_ms()
+        out: MarkerErrors = {}
+        for topic, p in request.partitions:
+            lg = broker.log_manager.get_log(topic, p)
+            if lg is None:
+                # a deleted partition counts as done; one hosted elsewhere is retried
+                info = broker.topics.get(topic)
+                hosted_elsewhere = info is not None and 0 <= p < int(info.partitions)
+                out[(topic, p)] = (
+                    ErrorCode.NOT_LEADER_OR_FOLLOWER
+                    if hosted_elsewhere
+                    else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                )
+                continue
+            batch = memoryview(bytearray(self._marker(request, now)))
+            try:
+                appended = lg.append_as_leader(batch, now, from_client=False)
+            except KafkaError as exc:
+                out[(topic, p)] = exc.code
+                continue
+            except OSError:
+                out[(topic, p)] = ErrorCode.KAFKA_STORAGE_ERROR
+                continue
+            out[(topic, p)] = ErrorCode.NONE
+            self._after_marker(topic, p, appended.last_offset, request)
+        return out
+
+    async def write_markers_as_leader(self, request: MarkerRequest) -> MarkerErrors:
+        """Cluster mode, the partitions' leader: append with acks=-1, answer once replicated."""
+        cluster = self._cluster
+        if cluster is None:
+            return self.append_markers_locally(request)
         now = self.broker.clock.now_ms()
-        records: list[Record] = [
-            (
-                OffsetKey(group_id, t, p).encode(),
-                OffsetValue(o.offset, o.metadata, now, o.leader_epoch).encode(),
+        out: MarkerErrors = {}
+        waits: list[tuple[tuple[str, int], int]] = []
+        for topic, p in request.partitions:
+            batch = memoryview(bytearray(self._marker(request, now)))
+            try:
+                info = cluster.replicas.append(topic, p, batch, now, -1, from_client=False)
+            except KafkaError as exc:
+                out[(topic, p)] = exc.code
+                continue
+            except OSError:
+                out[(topic, p)] = ErrorCode.KAFKA_STORAGE_ERROR
+                continue
+            self._after_marker(topic, p, info.last_offset, request)
+            waits.append(((topic, p), info.last_offset))
+        timeout_s = self.request_timeout_ms / 1000
+        codes = await asyncio.gather(
+            *(
+                cluster.replicas.wait_committed(t, p, last, timeout_s, self.broker.purgatory.wait)
+                for (t, p), last in waits
             )
-            for (t, p), o in sorted(offsets.items())
-        ]
+        )
+        for (tp, _last), code in zip(waits, codes, strict=True):
+            out[tp] = ErrorCode(code)
+        return out
 
-        def op(_st: object, _now: int) -> CoordinatorResult:
-            return CoordinatorResult(records)
+    def _marker(self, request: MarkerRequest, now: int) -> bytes:
+        return build_marker(
+            request.producer_id,
+            request.producer_epoch,
+            request.coordinator_epoch,
+            request.commit,
+            now,
+        )
 
-        # no member checks now: they were made when the offsets were sent
-        groups.coordinator._write(group_id, op)
+    def _after_marker(self, topic: str, p: int, offset: int, request: MarkerRequest) -> None:
+        if topic == OFFSETS_TOPIC:
+            groups = getattr(self.broker, "groups", None)
+            if groups is not None:
+                groups.coordinator.on_marker(p, offset, request.producer_id, request.commit)
+        purgatory = getattr(self.broker, "purgatory", None)
+        if purgatory is not None:
+            purgatory.notify((topic, p))
+
+    def _leader_of(self, tp: tuple[str, int]) -> int | None:
+        state = self._cluster.replicas.metadata.partition(*tp)
+        if state is None:
+            # unknown to the metadata: a deleted topic (done) or one not yet propagated
+            return None if self.broker.topics.get(tp[0]) is not None else self.broker.node_id
+        return int(state.leader)
+
+    def _address_of(self, node: int) -> tuple[str, int] | None:
+        b = self._cluster.replicas.metadata.brokers.get(node)
+        return None if b is None else (b.host, b.port)
 
     # ------------------------------------------------------------------ deadlines
     async def _run(self) -> None:

@@ -8,6 +8,7 @@ value = version i16 0 + coordinator epoch i32 (Kafka's ``EndTransactionMarker``)
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,10 +29,16 @@ class MarkerRequest:
     partitions: tuple[tuple[str, int], ...]
 
 
-class MarkerWriter(Protocol):
-    """Appends markers to the partitions' leaders; per-partition error (NONE when written)."""
+MarkersDone = Callable[[dict[tuple[str, int], ErrorCode]], None]
 
-    def write_markers(self, request: MarkerRequest) -> dict[tuple[str, int], ErrorCode]: ...
+
+class MarkerWriter(Protocol):
+    """Appends markers to the partitions' leaders, then calls ``done`` with the per-partition
+    errors (NONE when written), at once (one broker) or later (a cluster)."""
+
+    def write_markers(
+        self, request: MarkerRequest, done: MarkersDone, still_wanted: Callable[[], bool]
+    ) -> None: ...
 
 
 def build_marker(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from odradek.coordinator.runtime import Timers
-from odradek.coordinator.txn import offsets as pending
 from odradek.coordinator.txn.records import TxnState, TxnValue, decode_key, decode_value
 
 NO_PRODUCER_ID = -1
@@ -59,22 +58,11 @@ class TxnShardState:
     coordinator_epoch: int = 0
     txns: dict[str, TxnMetadata] = field(default_factory=dict)
     timers: Timers = field(default_factory=Timers)
-    # transactional id → group id → offsets sent with TxnOffsetCommit (see ``offsets``)
-    pending: dict[str, dict[str, pending.PendingGroupOffsets]] = field(default_factory=dict)
+    # prepared transactions whose second phase is under way (markers in flight): volatile
+    completing: set[str] = field(default_factory=set)
 
     def replay(self, offset: int, key: bytes | None, value: bytes | None) -> None:
         if key is None:
-            return
-        pending_key = pending.decode_key(key)
-        if pending_key is not None:
-            txn_id, group_id = pending_key
-            groups = self.pending.setdefault(txn_id, {})
-            if value is None:
-                groups.pop(group_id, None)
-            else:
-                groups[group_id] = pending.decode_value(value)
-            if not groups:
-                del self.pending[txn_id]
             return
         found = decode_key(key)
         if found is None:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from odradek.common.errors import ErrorCode
 from odradek.coordinator.runtime import Record
-from odradek.coordinator.txn import offsets as pending
 from odradek.coordinator.txn.metadata import (
     MAX_EPOCH,
     NO_EPOCH,
@@ -171,37 +170,10 @@ def end_txn(
 
 
 def complete(st: TxnShardState, m: TxnMetadata, now: int) -> list[Record]:
-    """The CompleteCommit/CompleteAbort record that ends a prepared transaction, and the
-    tombstones of its pending offsets."""
+    """The CompleteCommit/CompleteAbort record that ends a prepared transaction."""
     state = S.COMPLETE_COMMIT if m.state == S.PREPARE_COMMIT else S.COMPLETE_ABORT
     txn_id = m.transactional_id
-    records = [_record(txn_id, m.value(state=state, partitions=frozenset(), last_update_ms=now))]
-    for group_id in st.pending.get(txn_id, {}):
-        records.append((pending.encode_key(txn_id, group_id), None))
-    return records
-
-
-def txn_offset_commit(
-    st: TxnShardState,
-    txn_id: str,
-    pid: int,
-    epoch: int,
-    group_id: str,
-    offsets: pending.GroupOffsets,
-) -> tuple[ErrorCode, list[Record]]:
-    """Keep ``offsets`` with the open transaction until it completes."""
-    m = st.txns.get(txn_id)
-    if m is None or m.producer_id != pid:
-        return E.INVALID_PRODUCER_ID_MAPPING, []
-    if m.epoch != epoch:
-        return E.PRODUCER_FENCED, []
-    if m.state != S.ONGOING:
-        return E.INVALID_TXN_STATE, []
-    old = st.pending.get(txn_id, {}).get(group_id)
-    merged = dict(old.offsets) if old is not None and old.producer_epoch == epoch else {}
-    merged.update(offsets)
-    value = pending.PendingGroupOffsets(pid, epoch, merged)
-    return E.NONE, [(pending.encode_key(txn_id, group_id), pending.encode_value(value))]
+    return [_record(txn_id, m.value(state=state, partitions=frozenset(), last_update_ms=now))]
 
 
 def abort_timed_out(st: TxnShardState, candidates: list[str], now: int) -> list[tuple[str, Record]]:

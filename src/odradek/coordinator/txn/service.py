@@ -1,12 +1,17 @@
 """The transaction coordinator: one shard per loaded ``__transaction_state`` partition.
 
-Every write goes through the runtime (records durable, then replayed). Completing a prepared
-transaction (two-phase commit, second phase) writes the markers through the
-:class:`~odradek.coordinator.txn.markers.MarkerWriter`, then the CompleteCommit/CompleteAbort
-record; a marker that cannot be written yet leaves the transaction prepared (clients get
-CONCURRENT_TRANSACTIONS) and is retried at the next ``tick``. A deleted partition counts as
-written, as in Kafka. On load, prepared transactions are completed again (markers are
-idempotent for the partitions: a second marker closes nothing).
+Every write goes through the runtime (records appended and replayed; in a cluster the caller
+answers once they are committed, see :meth:`TransactionCoordinator.when_committed`).
+Completing a prepared transaction (two-phase commit, second phase) starts once the Prepare
+record is committed: the markers go out through the
+:class:`~odradek.coordinator.txn.markers.MarkerWriter` (at once on one broker, to the partition
+leaders in a cluster), then the CompleteCommit/CompleteAbort record is written. Until then the
+transaction stays prepared (clients get CONCURRENT_TRANSACTIONS); a marker that cannot be written
+is retried at a later ``tick``. A deleted partition counts as written, as in Kafka. On load,
+prepared transactions are completed again (a second marker closes nothing).
+
+Consumer offsets of a transaction (TxnOffsetCommit) live with the group coordinator, in
+``__consumer_offsets``; the COMMIT marker written there makes them visible.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from odradek.common.clock import Clock
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.coordinator.runtime import (
+    Completion,
     CoordinatorResult,
     CoordinatorShard,
     PartitionReader,
@@ -27,7 +33,6 @@ from odradek.coordinator.runtime import (
 from odradek.coordinator.txn import ops
 from odradek.coordinator.txn.markers import MarkerRequest, MarkerWriter
 from odradek.coordinator.txn.metadata import TxnMetadata, TxnShardState
-from odradek.coordinator.txn.offsets import GroupOffsets
 from odradek.coordinator.txn.records import TxnState, partition_for
 
 log = logging.getLogger(__name__)
@@ -50,10 +55,8 @@ class TransactionCoordinator:
         clock: Clock,
         new_producer_id: Callable[[], int],
         markers: MarkerWriter,
-        commit_offsets: Callable[[str, GroupOffsets], None] | None = None,
     ) -> None:
         self.config = config
-        self.commit_offsets = commit_offsets
         self.clock = clock
         self.new_producer_id = new_producer_id
         self.markers = markers
@@ -80,8 +83,20 @@ class TransactionCoordinator:
                 self._complete(shard, state, m.transactional_id)
         return count
 
+    def unload(self, partition: int) -> None:
+        """Another broker coordinates ``partition`` now: forget it (in-flight work is ignored)."""
+        self._shards.pop(partition, None)
+
     def is_loaded(self, partition: int) -> bool:
         return partition in self._shards
+
+    def when_committed(self, txn_id: str, callback: Completion) -> None:
+        """``callback`` once everything written for ``txn_id``'s partition is committed."""
+        entry = self._shards.get(self.partition_for(txn_id)) if txn_id else None
+        if entry is None:
+            callback(ErrorCode.NONE)
+            return
+        entry[0].when_committed(entry[0].last_offset, callback)
 
     def shards(self) -> list[TxnShardState]:
         return [st for _sh, st in self._shards.values()]
@@ -95,9 +110,14 @@ class TransactionCoordinator:
         return entry
 
     def _write(self, shard: CoordinatorShard, records: list[Record]) -> ErrorCode:
+        """Append and replay ``records``; the append error (commitment is the caller's wait)."""
         if not records:
             return ErrorCode.NONE
         return shard.run(CoordinatorResult(list(records)), self.clock.now_ms())
+
+    def _current(self, shard: CoordinatorShard, st: TxnShardState) -> bool:
+        entry = self._shards.get(st.partition)
+        return entry is not None and entry[0] is shard
 
     # ------------------------------------------------------------------ APIs
     def init_producer_id(
@@ -141,14 +161,20 @@ class TransactionCoordinator:
             self._complete(shard, st, txn_id)
         return error
 
-    def txn_offset_commit(
-        self, txn_id: str, pid: int, epoch: int, group_id: str, offsets: GroupOffsets
-    ) -> ErrorCode:
-        shard, st = self._shard(txn_id)
-        error, records = ops.txn_offset_commit(st, txn_id, pid, epoch, group_id, offsets)
-        if error != ErrorCode.NONE:
-            return error
-        return self._write(shard, records)
+    def check_producer(self, txn_id: str, pid: int, epoch: int) -> ErrorCode | None:
+        """TxnOffsetCommit's producer check when the transaction is coordinated here (None when
+        it is not: the group coordinator's log then fences stale epochs)."""
+        entry = self._shards.get(self.partition_for(txn_id)) if txn_id else None
+        if entry is None:
+            return None
+        m = entry[1].txns.get(txn_id)
+        if m is None or m.producer_id != pid:
+            return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+        if m.epoch != epoch:
+            return ErrorCode.PRODUCER_FENCED
+        if m.state != TxnState.ONGOING:
+            return ErrorCode.INVALID_TXN_STATE
+        return ErrorCode.NONE
 
     def describe(self, txn_id: str) -> TxnMetadata | None:
         _shard, st = self._shard(txn_id)
@@ -162,11 +188,31 @@ class TransactionCoordinator:
         return None if entry is None else entry[1].txns.get(txn_id)
 
     # ------------------------------------------------------------------ completion
-    def _complete(self, shard: CoordinatorShard, st: TxnShardState, txn_id: str) -> bool:
-        """Second phase: markers to every partition, then the Complete record."""
+    def _complete(self, shard: CoordinatorShard, st: TxnShardState, txn_id: str) -> None:
+        """Second phase, once the Prepare record is committed: markers, then Complete."""
         m = st.txns.get(txn_id)
-        if m is None or m.state not in ops.PREPARING:
-            return True
+        if m is None or m.state not in ops.PREPARING or txn_id in st.completing:
+            return
+        st.completing.add(txn_id)
+        shard.when_committed(
+            shard.last_offset, lambda error: self._send_markers(shard, st, txn_id, error)
+        )
+
+    def _retry_later(self, st: TxnShardState, txn_id: str) -> None:
+        st.completing.discard(txn_id)
+        st.timers.schedule(("complete", txn_id), self.clock.now_ms() + RETRY_MS)
+
+    def _send_markers(
+        self, shard: CoordinatorShard, st: TxnShardState, txn_id: str, error: ErrorCode
+    ) -> None:
+        m = st.txns.get(txn_id)
+        if not self._current(shard, st) or m is None or m.state not in ops.PREPARING:
+            st.completing.discard(txn_id)
+            return
+        if error != ErrorCode.NONE:
+            log.warning("prepare record of %s not committed yet: %s", txn_id, error.name)
+            self._retry_later(st, txn_id)
+            return
         request = MarkerRequest(
             m.producer_id,
             m.epoch,
@@ -174,21 +220,43 @@ class TransactionCoordinator:
             m.state == TxnState.PREPARE_COMMIT,
             tuple(sorted(m.partitions)),
         )
-        errors = self.markers.write_markers(request) if m.partitions else {}
+
+        def wanted() -> bool:
+            now = st.txns.get(txn_id)
+            return (
+                self._current(shard, st)
+                and now is not None
+                and (now.producer_id, now.epoch, now.state) == (m.producer_id, m.epoch, m.state)
+            )
+
+        def done(errors: dict[tuple[str, int], ErrorCode]) -> None:
+            self._markers_written(shard, st, txn_id, errors, wanted)
+
+        if not m.partitions:
+            done({})
+            return
+        self.markers.write_markers(request, done, wanted)
+
+    def _markers_written(
+        self,
+        shard: CoordinatorShard,
+        st: TxnShardState,
+        txn_id: str,
+        errors: dict[tuple[str, int], ErrorCode],
+        wanted: Callable[[], bool],
+    ) -> None:
+        if not wanted():
+            st.completing.discard(txn_id)
+            return
         failed = {tp: e for tp, e in errors.items() if e not in _DONE}
         if failed:
             log.warning("markers for %s not written yet: %s", txn_id, failed)
+            self._retry_later(st, txn_id)
+            return
+        m = st.txns[txn_id]
+        st.completing.discard(txn_id)
+        if self._write(shard, ops.complete(st, m, self.clock.now_ms())) != ErrorCode.NONE:
             st.timers.schedule(("complete", txn_id), self.clock.now_ms() + RETRY_MS)
-            return False
-        if m.state == TxnState.PREPARE_COMMIT and self.commit_offsets is not None:
-            for group_id, p in st.pending.get(txn_id, {}).items():
-                if p.producer_id == m.producer_id:
-                    self.commit_offsets(group_id, p.offsets)
-        error = self._write(shard, ops.complete(st, m, self.clock.now_ms()))
-        if error != ErrorCode.NONE:
-            st.timers.schedule(("complete", txn_id), self.clock.now_ms() + RETRY_MS)
-            return False
-        return True
 
     # ------------------------------------------------------------------ deadlines
     def next_deadline_ms(self) -> int | None:
