@@ -2,7 +2,8 @@
 
 Unknown keys are kept in ``extra`` (ZooKeeper passes them as system properties); ``server.N``
 lines are parsed into :class:`Peer` entries for the ensemble. Flags on the command line
-override file values with the same names.
+override file values with the same names. ``readonlymode.enabled`` (a Java system property for
+Apache ZooKeeper, ``-Dreadonlymode.enabled=true``) is accepted as a zoo.cfg line here.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ZkConfig:
     snap_count: int = 100000
     prealloc_kb: int = 65536
     container_check_ms: int = 60000
+    read_only_mode: bool = False
     myid: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -106,6 +108,12 @@ def _whitelist(value: str) -> frozenset[str]:
     return ALL_4LW if "*" in words else frozenset(words)
 
 
+def _boolean(key: str, value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ConfigError(f"bad value for {key}: {value!r} (true or false)")
+    return value.lower() == "true"
+
+
 def apply_setting(cfg: ZkConfig, key: str, value: str) -> None:
     value = value.strip()
     simple_ints = {
@@ -139,6 +147,8 @@ def apply_setting(cfg: ZkConfig, key: str, value: str) -> None:
             cfg.four_letter_words = _whitelist(value)
         elif key == "admin.enableServer":
             cfg.admin_enable = value.lower() == "true"
+        elif key == "readonlymode.enabled":
+            cfg.read_only_mode = _boolean(key, value)
         elif key == "admin.serverAddress":
             cfg.admin_address = value
         elif key.startswith("server."):

@@ -2,14 +2,21 @@
 
 Each command returns a dict (the AdminServer's JSON) and a text rendering (the 4lw reply on the
 client port), using Apache ZooKeeper's field names so existing monitoring keeps working.
+Latency is measured by the edge from the moment a request was read to the moment its reply was
+handed to the connection (after the txn log fsync for writes), in milliseconds, as Apache's
+ServerStats does: ``srvr``/``stat`` print min/avg/max, ``mntr`` adds Apache 3.8's read and update
+summaries (avg/min/max/cnt/sum and p50/p95/p99/p999 over the last :data:`WINDOW` samples);
+``srst`` resets them with the packet counters.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import socket
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from odradek.zk.config import ZkConfig
 from odradek.zk.core import ZkCore
@@ -26,7 +33,83 @@ COMMAND_ALIASES = {
     "dump": "dump",
     "envi": "environment",
     "isro": "is_read_only",
+    "srst": "stat_reset",
+    "crst": "connection_stat_reset",
+    "wchc": "watches",
+    "wchp": "watches_by_path",
+    "dirs": "dirs",
 }
+
+
+READ_ONLY = "read-only"
+WINDOW = 4096
+
+
+class Latency:
+    """Running count/sum/min/max of latencies (ms) plus a window of recent ones for percentiles."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.min = math.inf
+        self.max = 0.0
+        self.recent: deque[float] = deque(maxlen=WINDOW)
+
+    def add(self, ms: float) -> None:
+        self.count += 1
+        self.total += ms
+        self.min = min(self.min, ms)
+        self.max = max(self.max, ms)
+        self.recent.append(ms)
+
+    @property
+    def avg(self) -> float:
+        return round(self.total / self.count, 4) if self.count else 0.0
+
+    def low(self) -> int:
+        return int(self.min) if self.count else 0
+
+    def percentile(self, q: float) -> int:
+        if not self.recent:
+            return 0
+        ordered = sorted(self.recent)
+        return int(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)])
+
+    def summary(self, name: str) -> dict[str, object]:
+        """Apache 3.8's mntr summary set: ``avg_<name>``, ``min_<name>``, ... ``p999_<name>``."""
+        out: dict[str, object] = {
+            f"avg_{name}": self.avg,
+            f"min_{name}": self.low(),
+            f"max_{name}": int(self.max),
+            f"cnt_{name}": self.count,
+            f"sum_{name}": int(self.total),
+        }
+        for label, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999)):
+            out[f"{label}_{name}"] = self.percentile(q)
+        return out
+
+
+class ServerStats:
+    """Per-request latency, split like Apache's: writes (txns) update, everything else read."""
+
+    def __init__(self) -> None:
+        self.request = Latency()
+        self.read = Latency()
+        self.update = Latency()
+        self.base_received = 0  # packet counters at the last reset (the edge keeps totals)
+        self.base_sent = 0
+
+    def add(self, ns: int, update: bool) -> None:
+        ms = ns / 1e6
+        self.request.add(ms)
+        (self.update if update else self.read).add(ms)
+
+    def reset(self, received: int, sent: int) -> None:
+        """``srst``: forget latencies; packets counted from now (``received``/``sent`` are the
+        counts shown until now)."""
+        self.request, self.read, self.update = Latency(), Latency(), Latency()
+        self.base_received += received
+        self.base_sent += sent
 
 
 @dataclass(slots=True)
@@ -47,15 +130,18 @@ class ServerInfo:
     received: int
     sent: int
     mode: str = "standalone"
+    stats: ServerStats = field(default_factory=ServerStats)
+    outstanding: int = 0
 
 
 def _srvr_lines(s: ServerInfo) -> list[str]:
+    lat = s.stats.request
     return [
-        "Latency min/avg/max: 0/0.0/0",
+        f"Latency min/avg/max: {lat.low()}/{lat.avg}/{int(lat.max)}",
         f"Received: {s.received}",
         f"Sent: {s.sent}",
         f"Connections: {len(s.conns)}",
-        "Outstanding: 0",
+        f"Outstanding: {s.outstanding}",
         f"Zxid: 0x{s.core.zxid:x}",
         f"Mode: {s.mode}",
         f"Node count: {len(s.core.tree.nodes)}",
@@ -69,15 +155,16 @@ def _cons_line(c: ConnInfo) -> str:
 
 def _monitor(s: ServerInfo) -> dict[str, object]:
     tree = s.core.tree
+    lat = s.stats.request
     return {
         "version": VERSION,
-        "avg_latency": 0.0,
-        "max_latency": 0,
-        "min_latency": 0,
+        "avg_latency": lat.avg,
+        "max_latency": int(lat.max),
+        "min_latency": lat.low(),
         "packets_received": s.received,
         "packets_sent": s.sent,
         "num_alive_connections": len(s.conns),
-        "outstanding_requests": 0,
+        "outstanding_requests": s.outstanding,
         "server_state": s.mode,
         "znode_count": len(tree.nodes),
         "watch_count": tree.watches.data.count() + tree.watches.child.count(),
@@ -88,6 +175,8 @@ def _monitor(s: ServerInfo) -> dict[str, object]:
         else 0,
         "last_zxid": s.core.zxid,
         "global_sessions": len(s.core.sessions.sessions),
+        **s.stats.update.summary("updatelatency"),
+        **s.stats.read.summary("readlatency"),
     }
 
 
@@ -145,12 +234,15 @@ def run(word: str, s: ServerInfo) -> tuple[dict[str, object], str]:
     w = s.core.tree.watches
     if word == "ruok":
         return {}, "imok"
+    head = f"Zookeeper version: {VERSION}\n"
+    if s.mode == READ_ONLY:
+        head += "READ-ONLY mode; serving only read-only clients\n"
     if word == "srvr":
         lines = _srvr_lines(s)
-        return {"server_stats": lines}, f"Zookeeper version: {VERSION}\n" + "\n".join(lines) + "\n"
+        return {"server_stats": lines}, head + "\n".join(lines) + "\n"
     if word == "stat":
         clients = "".join(_cons_line(c) + "\n" for c in s.conns)
-        text = f"Zookeeper version: {VERSION}\nClients:\n{clients}\n" + "\n".join(_srvr_lines(s))
+        text = f"{head}Clients:\n{clients}\n" + "\n".join(_srvr_lines(s))
         return {"server_stats": _srvr_lines(s), "client_response": clients}, text + "\n"
     if word == "mntr":
         m = _monitor(s)
@@ -176,5 +268,42 @@ def run(word: str, s: ServerInfo) -> tuple[dict[str, object], str]:
         env = _env()
         return env, "Environment:\n" + "".join(f"{k}={v}\n" for k, v in env.items())
     if word == "isro":
-        return {"read_only": False}, "rw"
+        ro = s.mode == READ_ONLY
+        return {"read_only": ro}, "ro" if ro else "rw"
+    if word == "srst":
+        s.stats.reset(s.received, s.sent)
+        return {}, "Server stats reset.\n"
+    if word == "crst":
+        return {}, "Connection stats reset.\n"
+    if word in ("wchc", "wchp"):
+        return _watch_lists(s, by_path=word == "wchp")
+    if word == "dirs":
+        sizes: dict[str, object] = {
+            "datadir_size": _du(s.config.snap_dir),
+            "logdir_size": _du(s.config.log_dir),
+        }
+        return sizes, "".join(f"{k}: {v}\n" for k, v in sizes.items())
     raise KeyError(word)
+
+
+def _du(path: os.PathLike[str]) -> int:
+    try:
+        return sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+    except OSError:
+        return 0
+
+
+def _watch_lists(s: ServerInfo, by_path: bool) -> tuple[dict[str, object], str]:
+    """``wchc`` (paths per session) or ``wchp`` (sessions per path)."""
+    w = s.core.tree.watches
+    session = {c.id: f"0x{c.session_id & ((1 << 64) - 1):x}" for c in s.conns}
+    table: dict[str, set[str]] = {}
+    for t in (w.data, w.child):
+        for watcher, paths in t.by_watcher.items():
+            sid = session.get(watcher, f"0x{watcher:x}")
+            for path in paths:
+                key, value = (path, sid) if by_path else (sid, path)
+                table.setdefault(key, set()).add(value)
+    body = {k: sorted(v) for k, v in sorted(table.items())}
+    text = "".join(k + "\n" + "".join(f"\t{x}\n" for x in v) for k, v in body.items())
+    return {"path2session" if by_path else "session2path": body}, text

@@ -35,6 +35,9 @@ def parse_args(argv: list[str]) -> ZkConfig:
         p.add_argument("--" + flag.replace("_", "-"))
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any zoo.cfg setting")  # fmt: skip
+    p.add_argument("--read-only-mode", action="store_true",
+                   help="readonlymode.enabled=true: an ensemble member without a quorum "
+                   "serves read-only clients")  # fmt: skip
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     logging.basicConfig(
@@ -50,6 +53,8 @@ def parse_args(argv: list[str]) -> ZkConfig:
     for item in args.set:
         key, _, value = item.partition("=")
         apply_setting(cfg, key, value)
+    if args.read_only_mode:
+        cfg.read_only_mode = True
     read_myid(cfg)
     return cfg
 

@@ -5,6 +5,9 @@ Txns applied by the core are appended to the log buffer; outputs queued meanwhil
 to the batch that will cover them (the pending batch, or the one being fsynced); one fsync per
 batch runs in a worker thread while the loop keeps serving. Snapshots are taken every
 ``snapCount`` txns (log rolled first) and written fuzzily; autopurge runs on its interval.
+Request latency (for the 4lw) runs from the read of a request to the dispatch of its reply:
+replies come in request order per connection, so a FIFO of arrival times per connection pairs
+them (notifications, xid -1, are not replies).
 """
 
 from __future__ import annotations
@@ -12,17 +15,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import struct
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from odradek.zk import database, fourlw, snapshot
+from odradek.zk.codes import WRITE_OPS
 from odradek.zk.config import ZkConfig
 from odradek.zk.connection import ClientConnection
 from odradek.zk.core import CoreConfig, ZkCore
 from odradek.zk.txnlog import TxnLog, datasync
 
 Out = list[tuple[int, bytes | None]]
+_INT = struct.Struct(">i")
+_NOTIFICATION = _INT.pack(-1)
 
 
 def now_ms() -> int:
@@ -39,6 +46,8 @@ class ZkServer:
         self.next_conn = 1
         self.received = 0
         self.sent = 0
+        self.stats = fourlw.ServerStats()
+        self.arrivals: dict[int, deque[tuple[int, bool]]] = {}  # conn -> (ns, is a write)
         self.pending_out: Out = []
         self.inflight_out: Out = []
         self.has_pending = False
@@ -105,12 +114,14 @@ class ZkServer:
             return False
         self.per_ip[ip] += 1
         self.conns[conn.id] = conn
+        self.arrivals[conn.id] = deque()
         self.core.open(conn.id, ip)
         return True
 
     def lost(self, conn: ClientConnection) -> None:
         if self.conns.pop(conn.id, None) is None:
             return
+        self.arrivals.pop(conn.id, None)
         ip = conn.peer.rsplit(":", 1)[0]
         self.per_ip[ip] -= 1
         if self.per_ip[ip] <= 0:
@@ -120,10 +131,23 @@ class ZkServer:
     def frames(self, conn: ClientConnection, frames: list[bytes]) -> None:
         now = now_ms()
         core = self.core
+        self._arrived(conn.id, frames)
         for f in frames:
             core.frame(conn.id, f, now)
         self.received += len(frames)
         self._after_core()
+
+    def _arrived(self, conn_id: int, frames: list[bytes]) -> None:
+        """Note when each request was read and whether it is a write (a connect is one)."""
+        arrivals = self.arrivals.get(conn_id)
+        if arrivals is None:
+            return
+        t = time.monotonic_ns()
+        state = self.core.conns.get(conn_id)
+        update = state is not None and state.session_id == 0
+        for f in frames:
+            arrivals.append((t, update or (len(f) >= 8 and _INT.unpack_from(f, 4)[0] in WRITE_OPS)))
+            update = False
 
     def four_letter(self, conn: ClientConnection, word: str) -> None:
         if word not in self.config.four_letter_words:
@@ -144,7 +168,12 @@ class ZkServer:
                     c.id, c.peer, state.received, c.sent, state.session_id, state.timeout
                 )
             )
-        return fourlw.ServerInfo(self.core, self.config, conns, self.received, self.sent)
+        st = self.stats
+        return fourlw.ServerInfo(
+            self.core, self.config, conns, self.received - st.base_received,
+            self.sent - st.base_sent, stats=st,
+            outstanding=sum(len(q) for q in self.arrivals.values()),
+        )  # fmt: skip
 
     # -------------------------------------------------------------- output gating
     def _after_core(self) -> None:
@@ -206,6 +235,7 @@ class ZkServer:
             return
         per_conn: dict[int, list[bytes]] = {}
         closing: list[int] = []
+        arrivals, now_ns = self.arrivals, time.monotonic_ns()
         for conn_id, data in out:
             if conn_id in closing:
                 continue
@@ -213,6 +243,9 @@ class ZkServer:
                 closing.append(conn_id)
             else:
                 per_conn.setdefault(conn_id, []).append(data)
+                if data[4:8] != _NOTIFICATION and (q := arrivals.get(conn_id)):
+                    t, update = q.popleft()
+                    self.stats.add(now_ns - t, update)
         for conn_id, chunks in per_conn.items():
             conn = self.conns.get(conn_id)
             if conn is not None:

@@ -7,7 +7,9 @@ order (:meth:`apply_committed`, through ``DataTree.apply``) and answers the requ
 own connections then. Replies keep each connection's request order: a read that follows a
 write still in flight waits for it. ``sync`` waits for a barrier through the leader. Only the
 leader expires sessions (learners report the sessions they see in their pings); a server that
-is not serving (electing, syncing) accepts no connection and drops the ones it had.
+is not serving (electing, syncing) accepts no connection and drops the ones it had, unless
+read-only mode is enabled: after looking for a leader for a while it serves read-only clients
+(:mod:`~odradek.zk.ensemble.readonly`) until the next election ends.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from odradek.zk.codes import WRITE_OPS, Err, Op
 from odradek.zk.core import Conn, CoreConfig, ZkCore
 from odradek.zk.ensemble.leader import Leader
 from odradek.zk.ensemble.learner import Learner
-from odradek.zk.ensemble.messages import Request
+from odradek.zk.ensemble.messages import LOOKING, Request
 from odradek.zk.ensemble.peer import Peer
+from odradek.zk.ensemble.readonly import ReadOnlyMode, start_delay
 from odradek.zk.jute import JuteError, Reader, Writer
 from odradek.zk.processor import Processor
 from odradek.zk.tree import DataTree, TxnResult
@@ -31,9 +34,14 @@ Key = tuple[int, int]  # (session id, cxid)
 
 
 class EnsembleCore(ZkCore):
-    def __init__(self, config: CoreConfig, tree: DataTree, now: int, peer: Peer) -> None:
+    def __init__(
+        self, config: CoreConfig, tree: DataTree, now: int, peer: Peer, read_only: bool = False
+    ) -> None:
         super().__init__(config, tree, now)
         self.peer = peer
+        self.read_only_enabled = read_only
+        self.ro: ReadOnlyMode | None = None
+        self.ro_at: int | None = None  # when read-only mode starts if still looking
         self.waiting: dict[Key, tuple[int, int]] = {}  # -> (conn id, op)
         self.queues: dict[int, deque[tuple[int, int, int, bytes]]] = {}
         self.connecting: dict[int, tuple[int, int]] = {}  # session id -> (conn id, timeout)
@@ -44,6 +52,10 @@ class EnsembleCore(ZkCore):
     def serving(self) -> bool:
         return self.peer.serving
 
+    @property
+    def read_only(self) -> bool:
+        return self.ro is not None
+
     def role_changed(self, now: int) -> None:
         """Leaving or entering service: drop every client, forget what was in flight."""
         for conn_id in list(self.conns):
@@ -52,6 +64,10 @@ class EnsembleCore(ZkCore):
         self.queues.clear()
         self.connecting.clear()
         self.processor = Processor(self.tree)
+        self.ro = None
+        self.ro_at = None
+        if self.read_only_enabled and self.peer.state == LOOKING:
+            self.ro_at = now + start_delay(self.config.tick_ms)
         if isinstance(self.peer.role, Leader) and self.peer.serving:
             for sid, s in list(self.sessions.sessions.items()):
                 s.closing = False
@@ -171,6 +187,9 @@ class EnsembleCore(ZkCore):
 
     # ------------------------------------------------------------ client requests
     def _connect(self, conn: Conn, r: Reader, now: int) -> None:
+        if self.ro is not None:
+            self.ro.connect(conn, r, now)
+            return
         if not self.serving:
             self._close(conn.id)
             return
@@ -204,6 +223,9 @@ class EnsembleCore(ZkCore):
             role.touch(sid, timeout)
 
     def _request(self, conn: Conn, r: Reader, now: int) -> None:
+        if self.ro is not None:
+            self.ro.request(conn, r, now)
+            return
         start = r.pos
         xid, op = r.int(), r.int()
         self._report(conn.session_id, conn.timeout)
@@ -244,5 +266,9 @@ class EnsembleCore(ZkCore):
             self._close(conn.id)
 
     def tick(self, now: int) -> None:
+        if self.ro is not None:
+            self.ro.tick(now)
+        elif self.ro_at is not None and now >= self.ro_at and self.peer.state == LOOKING:
+            self.ro, self.ro_at = ReadOnlyMode(self, now), None
         if isinstance(self.peer.role, Leader) and self.serving:
             super().tick(now)

@@ -166,9 +166,11 @@ class Peer:
         self.leader_id = e.decided
         if e.decided == self.my_id:
             self.state = LEADING
+            self.out.append(RoleChange(self.state, e.decided))  # the election is over
             self.role = Leader(self, now)
         else:
             self.state = OBSERVING if self.observer else FOLLOWING
+            self.out.append(RoleChange(self.state, e.decided))
             self.role = Learner(self, e.decided, now)
 
 

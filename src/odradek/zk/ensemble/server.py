@@ -5,7 +5,9 @@ with an :class:`EnsembleCore` and a :class:`~odradek.zk.ensemble.peer.Peer`. Pee
 order after every event: proposals are appended to the txn log and fsynced in a worker thread
 in groups, then acked (``Peer.logged``); committed txns are applied to the tree; SNAP and TRUNC
 rewrite the on-disk state (a snapshot at the sync point, later logs removed). Epochs live in
-``acceptedEpoch``/``currentEpoch`` files next to the snapshots, as in ZooKeeper.
+``acceptedEpoch``/``currentEpoch`` files next to the snapshots, as in ZooKeeper. With
+``readonlymode.enabled`` a member without a quorum serves read-only clients (4lw mode
+``read-only``, ``isro`` answers ``ro``).
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ class EnsembleServer(ZkServer):
             sync_limit=config.sync_limit,
         )
         self.peer = Peer(pcfg, accepted, current, tree.last_zxid)
-        self.core = EnsembleCore(self.core.config, tree, now_ms(), self.peer)
+        self.core = EnsembleCore(
+            self.core.config, tree, now_ms(), self.peer, read_only=config.read_only_mode
+        )
         addrs = {s: (p.host, p.peer_port, p.election_port) for s, p in servers.items()}
         self.transport = Transport(config.myid, addrs, self._deliver)
         self.txns_since_snap = 0
@@ -101,11 +105,18 @@ class EnsembleServer(ZkServer):
         self._after_core()
 
     # -------------------------------------------------------------- clients
+    @property
+    def read_only(self) -> bool:
+        core = self.core
+        return isinstance(core, EnsembleCore) and core.read_only
+
     def info(self) -> fourlw.ServerInfo:
-        return dataclasses.replace(super().info(), mode=STATE_NAMES[self.peer.state])
+        mode = fourlw.READ_ONLY if self.read_only else STATE_NAMES[self.peer.state]
+        return dataclasses.replace(super().info(), mode=mode)
 
     def four_letter(self, conn: ClientConnection, word: str) -> None:
-        if self.peer.serving or word not in {"srvr", "stat", "mntr", "cons", "wchs", "dump"}:
+        busy = {"srvr", "stat", "mntr", "cons", "wchs", "dump"}
+        if self.peer.serving or self.read_only or word not in busy:
             super().four_letter(conn, word)
             return
         conn.write([NOT_SERVING.encode()])
