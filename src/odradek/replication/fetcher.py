@@ -5,8 +5,11 @@ leader OffsetForLeaderEpoch(latest local epoch) and cuts the local log where it 
 (KIP-101/KIP-279): at the leader's end offset for that epoch when the leader knows it, else at
 the local end offset of the epoch the leader answered with, else at the high watermark. Then it
 fetches from the log end offset with Fetch v12 (``replica_id`` = this broker), appends the
-leader's batches as they are (offsets and epochs assigned by the leader) and takes
-``min(leader high watermark, log end offset)`` as its high watermark.
+leader's batches as they are (offsets and epochs assigned by the leader), takes
+``min(leader high watermark, log end offset)`` as its high watermark and follows the leader's log
+start offset up (DeleteRecords, retention). A fetch offset below the leader's log start
+(OFFSET_OUT_OF_RANGE carrying the leader's ``log_start_offset``) empties the local log and
+restarts it at the leader's log start (Kafka's ``truncateFullyAndStartAt``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from odradek.protocol import kio_codec, shapes
 from odradek.protocol.fetch_response import decode_fetch_response
 from odradek.protocol.header import encode_request_header, response_header_flexible
 from odradek.protocol.primitives import DecodeError, skip_tagged_fields
+from odradek.records.batch import HEADER_SIZE as BATCH_HEADER_SIZE
+from odradek.records.batch import read_header
 from odradek.replication.truncation import end_of_epoch, truncation_offset
 
 if TYPE_CHECKING:
@@ -223,16 +228,47 @@ class ReplicaFetcher:
     def _apply(self, tp: TopicPartition, lg: Log, part: Any) -> bool:
         code = part.error_code
         if code == ErrorCode.OFFSET_OUT_OF_RANGE:
-            self.partitions[tp].truncating = True
-            if 0 <= lg.log_end_offset < part.log_start_offset:
-                lg.truncate_fully_and_start_at(part.log_start_offset)
-            return False
+            return self._out_of_range(tp, lg, part.log_start_offset)
         if code != 0:
             log.debug("fetch %s from %d: error %d", tp, self.leader_id, code)
             return False
+        first = True
         for buf in part.records or ():
             if len(buf):
+                if first:
+                    _restart_at_batch(tp, lg, buf)
+                    first = False
                 lg.append_as_follower(memoryview(bytearray(buf)))
         lg.update_high_watermark(min(part.high_watermark, lg.log_end_offset))
+        leader_start = min(part.log_start_offset, lg.high_watermark)
+        if leader_start > lg.log_start_offset:  # DeleteRecords / retention on the leader
+            lg.delete_records_before(leader_start)
         self.host.on_follower_progress(tp)
         return True
+
+    def _out_of_range(self, tp: TopicPartition, lg: Log, leader_start: int) -> bool:
+        """OFFSET_OUT_OF_RANGE from the leader. Below the leader's log start: drop the whole log
+        and restart empty there (Kafka's ``truncateFullyAndStartAt``), then fetch on; otherwise
+        the follower is past the leader's end: truncate through OffsetForLeaderEpoch first."""
+        if 0 <= lg.log_end_offset < leader_start:
+            log.warning(
+                "%s-%d: log end %d is below the leader's log start %d: restarting the log there",
+                tp[0], tp[1], lg.log_end_offset, leader_start,
+            )  # fmt: skip
+            lg.truncate_fully_and_start_at(leader_start)
+            return True
+        self.partitions[tp].truncating = True
+        return False
+
+
+def _restart_at_batch(tp: TopicPartition, lg: Log, buf: Any) -> None:
+    """An empty log whose start falls inside the leader's first batch (DeleteRecords is not
+    batch aligned) restarts at that batch's base offset, as Kafka's follower does; the log start
+    then moves up to the leader's again."""
+    if len(buf) < BATCH_HEADER_SIZE or lg.log_end_offset != lg.log_start_offset:
+        return
+    h = read_header(buf, 0)
+    if h.base_offset < lg.log_end_offset <= h.last_offset:
+        log.info("%s-%d: first batch starts at %d, below the empty log's start %d",
+                 tp[0], tp[1], h.base_offset, lg.log_end_offset)  # fmt: skip
+        lg.truncate_fully_and_start_at(h.base_offset)

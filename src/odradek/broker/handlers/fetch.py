@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec, BodyBuffers, RawResult
 from odradek.broker.context import RequestContext
@@ -29,6 +30,9 @@ from odradek.protocol.fetch import (
 )
 from odradek.records.batch import read_header
 from odradek.storage.results import FetchData
+
+if TYPE_CHECKING:
+    from odradek.storage.log import Log
 
 _ZERO = uuid.UUID(int=0)
 
@@ -123,6 +127,7 @@ def _read_one(
         return FetchPartitionResult(
             t.partition, int(ErrorCode.UNKNOWN_TOPIC_ID), -1, -1, -1, None, -1, None, 0
         )
+    lg: Log | None = None
     try:
         lg = ctx.broker.replicas.log_for(t.name, t.partition)
         limit = max(min(t.max_bytes, budget.left), 0)
@@ -135,7 +140,12 @@ def _read_one(
         if committed:
             aborted = lg.aborted_transactions(t.fetch_offset, _end_of(data, t.fetch_offset))
     except KafkaError as exc:
-        return FetchPartitionResult(t.partition, error_of(exc)[0], -1, -1, -1, None, -1, None, 0)
+        code, hw, start = error_of(exc)[0], -1, -1
+        if follower and lg is not None and code == ErrorCode.OFFSET_OUT_OF_RANGE:
+            # the replica path tells a follower where the log starts, so one below it can
+            # restart there (Fetch v5+ log_start_offset)
+            hw, start = lg.high_watermark, lg.log_start_offset
+        return FetchPartitionResult(t.partition, code, hw, -1, start, None, -1, None, 0)
     budget.left -= data.size
     budget.size += data.size
     return FetchPartitionResult(
