@@ -1,6 +1,6 @@
 """Medians per figure from zkbench JSON lines, and odradek vs Apache (>1: odradek better).
 
-usage: python bench/zk_ratio.py bench/zk_results-standalone.jsonl
+usage: python bench/zk_ratio.py bench/zk_results-standalone.jsonl  (or -ensemble.jsonl)
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ FIGURES = [
     ("eph_close", "p50_ms", False),
     ("eph_close", "p99_ms", False),
     ("eph_expiry", "median_s", False),
+    ("failover", "write_ok_after_s", False),
+    ("failover", "new_leader_seen_after_s", False),
+    ("failover_rejoin", "rejoined_as_follower_after_s", False),
 ]
 
 

@@ -19,6 +19,7 @@ from odradek.zk.ensemble.messages import (
     LEADING,
     LOOKING,
     OBSERVING,
+    FollowerInfo,
     Message,
     Vote,
 )
@@ -61,6 +62,8 @@ class Peer:
             cfg.my_id, cfg.voters, everyone - {cfg.my_id}, cfg.finalize_ms, max(50, cfg.tick_ms)
         )
         self.role: Role | None = None
+        # FOLLOWERINFO that reached us while still electing: replayed if we become the leader
+        self.early: dict[int, tuple[int, Message]] = {}
 
     # ------------------------------------------------------------ helpers
     def quorum(self, members: set[int]) -> bool:
@@ -110,6 +113,7 @@ class Peer:
             self.role.stop()
         self.role = None
         self.state, self.leader_id = LOOKING, -1
+        self.early = {}
         self.out.append(RoleChange(LOOKING, -1))
         self.election.start(now, self.current_epoch, self.last_logged)
         self._drain_election(now)
@@ -119,6 +123,8 @@ class Peer:
             self._vote(sender, msg, now)
         elif self.role is not None:
             self.role.receive(sender, epoch, msg, now)
+        elif isinstance(msg, FollowerInfo):
+            self.early[sender] = (epoch, msg)  # a learner decided before us
 
     def tick(self, now: int) -> None:
         if self.state == LOOKING:
@@ -168,6 +174,9 @@ class Peer:
             self.state = LEADING
             self.out.append(RoleChange(self.state, e.decided))  # the election is over
             self.role = Leader(self, now)
+            early, self.early = self.early, {}
+            for sender, (epoch, msg) in sorted(early.items()):
+                self.role.receive(sender, epoch, msg, now)
         else:
             self.state = OBSERVING if self.observer else FOLLOWING
             self.out.append(RoleChange(self.state, e.decided))

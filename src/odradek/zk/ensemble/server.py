@@ -23,7 +23,7 @@ from odradek.zk.config import ZkConfig
 from odradek.zk.connection import ClientConnection
 from odradek.zk.ensemble import actions as A
 from odradek.zk.ensemble.core import EnsembleCore
-from odradek.zk.ensemble.messages import STATE_NAMES, Message, Snap
+from odradek.zk.ensemble.messages import FOLLOWING, OBSERVING, STATE_NAMES, Message, Snap
 from odradek.zk.ensemble.peer import Peer, PeerConfig
 from odradek.zk.ensemble.transport import Transport
 from odradek.zk.server import ZkServer, now_ms
@@ -72,6 +72,7 @@ class EnsembleServer(ZkServer):
         )
         addrs = {s: (p.host, p.peer_port, p.election_port) for s, p in servers.items()}
         self.transport = Transport(config.myid, addrs, self._deliver)
+        self.transport.on_closed = self._link_closed
         self.txns_since_snap = 0
         self.appended = 0  # newest zxid appended to the log
         self.fsyncing = False
@@ -103,6 +104,13 @@ class EnsembleServer(ZkServer):
             self.peer.link_lost(sender, now)
         self.peer.receive(sender, epoch, msg, now)
         self._after_core()
+
+    def _link_closed(self, sender: int) -> None:
+        """The leader's connection ended (e.g. it died): look for a new one now, as ZooKeeper's
+        followers do on a closed leader socket, instead of waiting ``syncLimit`` ticks."""
+        if self.peer.state in (FOLLOWING, OBSERVING) and sender == self.peer.leader_id:
+            self.peer.link_lost(sender, now_ms())
+            self._after_core()
 
     # -------------------------------------------------------------- clients
     @property

@@ -92,6 +92,7 @@ class Transport:
         self.expected: dict[tuple[int, bool], int] = {}
         self.servers: list[asyncio.Server] = []
         self.readers: set[asyncio.StreamWriter] = set()
+        self.on_closed: Callable[[int], None] | None = None  # a peer's Zab link ended
 
     async def listen(self, host: str, peer_port: int, election_port: int) -> None:
         for port, is_vote in ((election_port, True), (peer_port, False)):
@@ -107,6 +108,7 @@ class Transport:
 
     async def _accept(self, r: asyncio.StreamReader, w: asyncio.StreamWriter, vote: bool) -> None:
         self.readers.add(w)
+        sender = -1
         try:
             while True:
                 size, seq = _FRAME.unpack(await r.readexactly(_FRAME.size))
@@ -123,6 +125,8 @@ class Transport:
         finally:
             w.close()
             self.readers.discard(w)
+            if not vote and sender >= 0 and self.on_closed is not None:
+                self.on_closed(sender)
 
     def close(self) -> None:
         for srv in self.servers:
