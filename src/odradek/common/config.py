@@ -6,6 +6,7 @@ Property names are Kafka's (``log.segment.bytes``, ``retention.ms``, ...). A bro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,9 @@ _TOPIC: list[tuple[str, str | None, str, str | None, tuple[str, ...], float | No
     ("segment.jitter.ms", "log.roll.jitter.ms", "long", "0", (), 0),
     ("segment.ms", "log.roll.ms", "long", "604800000", (), 1),
     ("unclean.leader.election.enable", "unclean.leader.election.enable", "bool", "false", (), None),
+    # replication throttling (KIP-73): "partition:broker,..." or "*"
+    ("leader.replication.throttled.replicas", None, "list", "", (), None),
+    ("follower.replication.throttled.replicas", None, "list", "", (), None),
     (
         "message.downconversion.enable",
         "log.message.downconversion.enable",
@@ -208,6 +212,8 @@ _BROKER: list[tuple[str, str, str | None]] = [
     ("rack", "string", None),
     ("broker.rack", "string", None),
     ("metrics.port", "int", None),
+    ("leader.replication.throttled.rate", "long", str(LONG_MAX)),
+    ("follower.replication.throttled.rate", "long", str(LONG_MAX)),
 ]
 
 BROKER_CONFIGS: dict[str, ConfigDef] = {n: ConfigDef(n, k, d) for n, k, d in _BROKER}
@@ -338,6 +344,8 @@ class LogConfig:
     min_cleanable_dirty_ratio: float = 0.5
     file_delete_delay_ms: int = 60000
     compression_type: str = "producer"
+    leader_replication_throttled_replicas: tuple[str, ...] = ()
+    follower_replication_throttled_replicas: tuple[str, ...] = ()
 
     @staticmethod
     def from_props(props: Mapping[str, str]) -> LogConfig:
@@ -380,7 +388,15 @@ class LogConfig:
             min_cleanable_dirty_ratio=ratio,
             file_delete_delay_ms=num("file.delete.delay.ms"),
             compression_type=str(val("compression.type")),
+            leader_replication_throttled_replicas=_strings(val, "leader"),
+            follower_replication_throttled_replicas=_strings(val, "follower"),
         )
+
+
+def _strings(val: Callable[[str], object], side: str) -> tuple[str, ...]:
+    value = val(f"{side}.replication.throttled.replicas")
+    assert isinstance(value, list)
+    return tuple(str(v) for v in value)
 
 
 def _bound(num: Callable[[str], int], side: str) -> int:
@@ -388,6 +404,9 @@ def _bound(num: Callable[[str], int], side: str) -> int:
     ``message.timestamp.difference.max.ms`` while the new one is left at its default."""
     value = num(f"message.timestamp.{side}.max.ms")
     return value if value != LONG_MAX else num("message.timestamp.difference.max.ms")
+
+
+_REPLICA_LIST = re.compile(r"^\s*(\*|\d+\s*:\s*\d+(\s*,\s*\d+\s*:\s*\d+)*)?\s*$")
 
 
 def validate_topic_configs(items: Iterable[tuple[str, str | None]]) -> None:
@@ -398,3 +417,11 @@ def validate_topic_configs(items: Iterable[tuple[str, str | None]]) -> None:
             raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {name}")
         if value is not None:
             d.parse(value)
+        if name.endswith(".replication.throttled.replicas") and not _REPLICA_LIST.match(
+            value or ""
+        ):
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {value} for configuration {name}: Must be a list of "
+                "partitionId:brokerId pairs or the wildcard '*'",
+            )

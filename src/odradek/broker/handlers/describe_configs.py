@@ -23,6 +23,8 @@ DYNAMIC_BROKER_CONFIGS = frozenset(TOPIC_TO_BROKER.values()) | {
     "log.retention.ms",
     "log.roll.ms",
     "log.retention.check.interval.ms",
+    "leader.replication.throttled.rate",
+    "follower.replication.throttled.rate",
 }
 
 
