@@ -23,6 +23,7 @@ from odradek.protocol.header import encode_request_header
 from odradek.replication import wire
 from odradek.replication.fetcher import FetcherConfig
 from odradek.replication.manager import ClusterReplicas
+from odradek.replication.throttle import LeaderGate, ReplicationThrottle
 
 if TYPE_CHECKING:
     from odradek.broker.broker import Broker, BrokerEndpoint
@@ -45,9 +46,12 @@ class ClusterServices:
         b = self.broker
         cfg = b.config
         self.lag_ms = int(cfg.get_int("replica.lag.time.max.ms"))
+        self.throttle = ReplicationThrottle(b.node_id, b.clock)
+        self.throttle.configure(self.store.broker_configs())
         fetch = FetcherConfig(
             max_wait_ms=cfg.get_int("replica.fetch.wait.max.ms"),
             partition_max_bytes=cfg.get_int("replica.fetch.max.bytes"),
+            throttle=self.throttle,
         )
         self.replicas = ClusterReplicas(
             b.node_id,
@@ -68,6 +72,8 @@ class ClusterServices:
     def _on_config_change(self, topic: str | None) -> None:
         """A topic's (or the dynamic broker) configs changed in ZooKeeper: refresh the logs.
         Called on kazoo's thread; the refresh runs on the event loop."""
+        if topic is None:
+            self.throttle.configure(self.store.broker_configs())
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -80,6 +86,16 @@ class ClusterServices:
             self.broker.groups.on_leadership(tp[1], leader)
         elif tp[0] == "__transaction_state":
             self.broker.transactions.on_leadership(tp[1], leader)
+
+    def leader_throttle_gate(self, replica_id: int) -> LeaderGate | None:
+        """The replication throttle checks for one follower's fetch; None when unthrottled."""
+        if not self.throttle.leader.limited:
+            return None
+        return self.throttle.leader_gate(replica_id, self._in_isr)
+
+    def _in_isr(self, topic: str, partition: int, replica: int) -> bool:
+        part = self.replicas.partitions.get((topic, partition))
+        return part is not None and replica in part.isr
 
     def coordinator_of(self, topic: str, partition: int) -> BrokerEndpoint | None:
         """The live leader of an internal topic partition (FindCoordinator in cluster mode)."""

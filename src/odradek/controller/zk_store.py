@@ -232,6 +232,8 @@ class ZkTopicStore:
         self.zk.set(path, zp.encode_config(configs))
         self._broker_configs = dict(configs)
         self._config_change(f"brokers/{DEFAULT_BROKER_ENTITY}")
+        for listener in self.config_listeners:  # the watch sees no change on this broker
+            listener(None)
 
     def allocate_producer_id_block(self, size: int) -> int:
         """Kafka's ``/latest_producer_id_block`` compare-and-set loop."""

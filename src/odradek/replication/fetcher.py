@@ -28,6 +28,7 @@ from odradek.protocol.header import encode_request_header, response_header_flexi
 from odradek.protocol.primitives import DecodeError, skip_tagged_fields
 from odradek.records.batch import HEADER_SIZE as BATCH_HEADER_SIZE
 from odradek.records.batch import read_header
+from odradek.replication.throttle import ReplicationThrottle
 from odradek.replication.truncation import end_of_epoch, truncation_offset
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class FetcherConfig:
     partition_max_bytes: int = 1024 * 1024
     backoff_s: float = 0.2
     request_timeout_s: float = 30.0
+    throttle: ReplicationThrottle | None = None  # follower.replication.throttled.rate
 
 
 class ReplicaFetcher:
@@ -177,11 +179,12 @@ class ReplicaFetcher:
     async def _fetch_once(self) -> bool:
         logs: dict[TopicPartition, Log] = {}
         topics: dict[str, list[dict[str, int]]] = {}
+        throttle = self.config.throttle
         for tp, st in self.partitions.items():
             if st.truncating:
                 continue
             lg = self.host.follower_log(tp, st.leader_epoch)
-            if lg is None:
+            if lg is None or (throttle and throttle.follower_blocked(tp[1], lg.config)):
                 continue
             logs[tp] = lg
             topics.setdefault(tp[0], []).append(
@@ -223,6 +226,8 @@ class ReplicaFetcher:
                 lg = logs.get(tp)
                 if lg is not None and tp in self.partitions:
                     ok = self._apply(tp, lg, part) and ok
+                    if throttle and throttle.follower_throttled(tp[1], lg.config):
+                        throttle.follower.record(sum(len(b) for b in part.records or ()))
         return ok
 
     def _apply(self, tp: TopicPartition, lg: Log, part: Any) -> bool:

@@ -9,7 +9,13 @@
 (replicas of partition ``p`` start at broker ``p mod n``, leaders spread evenly);
 ``--execute`` sends AlterPartitionReassignments to the controller; ``--verify`` lists the
 reassignments still in progress and compares the replica sets; ``--cancel`` cancels them.
-Throttling (``--throttle``) is not offered: brokers do not enforce replication quotas yet.
+
+``--execute --throttle B`` bounds the replication traffic of the move to ``B`` bytes/s, as Kafka's
+tool does: every broker holding a replica of a moving partition gets
+``leader.replication.throttled.rate`` and ``follower.replication.throttled.rate`` = ``B``, and each
+moving topic gets ``leader.replication.throttled.replicas`` = the current replicas
+(``partition:broker``) and ``follower.replication.throttled.replicas`` = the added ones. Once
+``--verify`` finds every partition of the plan moved, it removes these configs again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import socket
 import struct
 from pathlib import Path
 from typing import Any
+
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
 from odradek.client.admin import admin_client, wait_one
 from odradek.client.config import ClientError
@@ -40,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker-list", help="comma-separated broker ids to spread replicas over")
     p.add_argument("--reassignment-json-file", type=Path)
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--throttle", type=int, default=-1,
+                   help="with --execute: replication bytes/s allowed for the move")  # fmt: skip
     return p
 
 
@@ -59,6 +69,8 @@ def _run(argv: list[str]) -> int:
         raise ClientError(f"--reassignment-json-file is required with --{actions[0]}")
     plan = parse_plan(json.loads(args.reassignment_json_file.read_text()))
     if actions[0] == "execute":
+        if args.throttle >= 0:
+            set_throttles(args, plan)
         return execute(args, dict(plan.items()))
     if actions[0] == "cancel":
         return execute(args, dict.fromkeys(plan))
@@ -202,4 +214,83 @@ def verify(args: argparse.Namespace, plan: Plan) -> int:
             state = f"has replicas {current.get(tp)} instead of {replicas}"
         pending += state != "is completed"
         print(f"Reassignment of partition {tp[0]}-{tp[1]} {state}.")
+    if not pending:
+        clear_throttles(args, sorted({t for t, _ in plan}))
     return 1 if pending else 0
+
+
+# ---------------------------------------------------------------- throttles
+
+LEADER_RATE = "leader.replication.throttled.rate"
+FOLLOWER_RATE = "follower.replication.throttled.rate"
+LEADER_REPLICAS = "leader.replication.throttled.replicas"
+FOLLOWER_REPLICAS = "follower.replication.throttled.replicas"
+
+
+def throttle_plan(current: Plan, proposed: Plan) -> tuple[dict[str, dict[str, str]], set[int]]:
+    """Per moving topic its two throttled-replicas values, and the brokers of moving partitions."""
+    lists: dict[str, tuple[list[str], list[str]]] = {}
+    brokers: set[int] = set()
+    for (topic, p), target in sorted(proposed.items()):
+        cur = current.get((topic, p), [])
+        if cur == target:
+            continue
+        leaders, followers = lists.setdefault(topic, ([], []))
+        leaders += [f"{p}:{b}" for b in cur]
+        followers += [f"{p}:{b}" for b in target if b not in cur]
+        brokers |= set(cur) | set(target)
+    configs = {
+        t: {LEADER_REPLICAS: ",".join(ls), FOLLOWER_REPLICAS: ",".join(fs)}
+        for t, (ls, fs) in lists.items()
+    }
+    return configs, brokers
+
+
+def _alter(args: argparse.Namespace, resources: list[ConfigResource]) -> None:
+    """IncrementalAlterConfigs, one resource at a time (each broker writes its own)."""
+    admin = admin_client(connection_config(args))
+    for r in resources:
+        for fut in admin.incremental_alter_configs([r]).values():
+            wait_one(fut, args.timeout)
+
+
+def _ops(values: dict[str, str | None]) -> list[ConfigEntry]:
+    def op(v: str | None) -> AlterConfigOpType:
+        return AlterConfigOpType.SET if v is not None else AlterConfigOpType.DELETE
+
+    return [ConfigEntry(k, v, incremental_operation=op(v)) for k, v in values.items()]
+
+
+def set_throttles(args: argparse.Namespace, plan: Plan) -> None:
+    current = current_plan(args, sorted({t for t, _ in plan}))
+    topics, brokers = throttle_plan(current, plan)
+    rate = str(args.throttle)
+    resources = [
+        ConfigResource(ResourceType.BROKER, str(b), incremental_configs=_ops(
+            {LEADER_RATE: rate, FOLLOWER_RATE: rate}))
+        for b in sorted(brokers)
+    ]  # fmt: skip
+    resources += [
+        ConfigResource(ResourceType.TOPIC, t, incremental_configs=_ops(dict(values)))
+        for t, values in sorted(topics.items())
+    ]
+    _alter(args, resources)
+    print("Warning: You must run --verify periodically, until the reassignment completes, "
+          "to ensure the throttle is removed.")  # fmt: skip
+    print(f"The inter-broker throttle limit was set to {args.throttle} B/s")
+
+
+def clear_throttles(args: argparse.Namespace, topics: list[str]) -> None:
+    admin = admin_client(connection_config(args))
+    brokers = sorted(n.id for n in wait_one(admin.describe_cluster(), args.timeout).nodes)
+    gone: dict[str, str | None] = {LEADER_RATE: None, FOLLOWER_RATE: None}
+    resources = [
+        ConfigResource(ResourceType.BROKER, str(b), incremental_configs=_ops(gone)) for b in brokers
+    ]
+    unset: dict[str, str | None] = {LEADER_REPLICAS: None, FOLLOWER_REPLICAS: None}
+    resources += [
+        ConfigResource(ResourceType.TOPIC, t, incremental_configs=_ops(unset)) for t in topics
+    ]
+    _alter(args, resources)
+    print(f"Clearing broker-level throttles on brokers {','.join(map(str, brokers))}")
+    print(f"Clearing topic-level throttles on topic(s) {','.join(topics)}")

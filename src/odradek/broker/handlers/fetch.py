@@ -32,6 +32,7 @@ from odradek.records.batch import read_header
 from odradek.storage.results import FetchData
 
 if TYPE_CHECKING:
+    from odradek.replication.throttle import LeaderGate
     from odradek.storage.log import Log
 
 _ZERO = uuid.UUID(int=0)
@@ -121,7 +122,12 @@ class _Budget:
 
 
 def _read_one(
-    ctx: RequestContext, t: _Target, budget: _Budget, committed: bool, follower: bool = False
+    ctx: RequestContext,
+    t: _Target,
+    budget: _Budget,
+    committed: bool,
+    follower: bool = False,
+    gate: LeaderGate | None = None,
 ) -> FetchPartitionResult:
     if t.name is None:
         return FetchPartitionResult(
@@ -135,7 +141,11 @@ def _read_one(
         upper = lso if committed else lg.high_watermark
         if follower:  # a follower replicates up to the log end, not the high watermark
             upper = lg.log_end_offset
+            if gate is not None and gate.blocked(t.name, t.partition, lg.config):
+                upper = t.fetch_offset  # replication throttle: nothing for now
         data = lg.read(t.fetch_offset, limit, upper, budget.size == 0)
+        if gate is not None:
+            gate.record(t.name, t.partition, lg.config, data.size)
         aborted = None
         if committed:
             aborted = lg.aborted_transactions(t.fetch_offset, _end_of(data, t.fetch_offset))
@@ -174,7 +184,11 @@ def _read_all(
     budget = _Budget(req.max_bytes)
     committed = req.isolation_level == 1
     follower = ctx.broker.replicas.is_follower_read(req.replica_id)
-    return [(t, _read_one(ctx, t, budget, committed, follower)) for t in targets], budget.size
+    gate = None
+    if follower and ctx.broker.cluster is not None:
+        gate = ctx.broker.cluster.leader_throttle_gate(req.replica_id)
+    read = [(t, _read_one(ctx, t, budget, committed, follower, gate)) for t in targets]
+    return read, budget.size
 
 
 def _changed(d: SessionDecision, t: _Target, r: FetchPartitionResult) -> bool:
