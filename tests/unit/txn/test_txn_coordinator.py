@@ -273,3 +273,42 @@ def test_producer_check_for_txn_offset_commit() -> None:
     assert h.coord.check_producer("t1", pid + 1, e0) == E.INVALID_PRODUCER_ID_MAPPING
     h.coord.unload(0)
     assert h.coord.check_producer("t1", pid, e0) is None
+
+
+class UncommittedPartition(InMemoryPartition):
+    """Commits only when told (a replicated ``__transaction_state`` partition)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[Callable[[ErrorCode], None]] = []
+
+    def when_committed(self, offset: int, callback: Callable[[ErrorCode], None]) -> None:
+        self.waiting.append(callback)
+
+    def commit_all(self, code: ErrorCode = E.NONE) -> None:
+        waiting, self.waiting = self.waiting, []
+        for cb in waiting:
+            cb(code)
+
+
+def test_markers_wait_for_the_prepare_record_to_be_committed() -> None:
+    h = Harness()
+    part = UncommittedPartition()
+    h.part = part
+    h.restart()
+    _, pid, e0 = h.coord.init_producer_id("t1", 60_000)
+    h.coord.add_partitions("t1", pid, e0, TP)
+    assert h.coord.end_txn("t1", pid, e0, True) == E.NONE
+    assert h.markers.written == []  # PrepareCommit not replicated yet: no marker
+    part.commit_all(E.REQUEST_TIMED_OUT)
+    assert h.markers.written == [] and h.states("t1")[-1] == TxnState.PREPARE_COMMIT
+    h.clock.advance(1_000)
+    h.coord.tick()  # the retry waits again
+    part.commit_all()
+    assert [m.commit for m in h.markers.written] == [True]
+    assert h.states("t1")[-1] == TxnState.COMPLETE_COMMIT
+    got: list[ErrorCode] = []
+    h.coord.when_committed("t1", got.append)
+    assert got == [] and len(part.waiting) == 1
+    part.commit_all(E.NOT_LEADER_OR_FOLLOWER)
+    assert got == [E.NOT_COORDINATOR]

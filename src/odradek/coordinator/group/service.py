@@ -226,14 +226,20 @@ class GroupCoordinator:
             out.extend(admin.list_groups(state, states, types))
         return out
 
-    def delete_group(self, group_id: str) -> ErrorCode:
-        """DeleteGroups for one group id (the handler loops over the batch)."""
+    def delete_group(
+        self, group_id: str, respond: Callable[[ErrorCode], None] | None = None
+    ) -> ErrorCode:
+        """DeleteGroups for one group id (the handler loops over the batch). With ``respond``
+        the answer comes through it once the tombstones are committed (cluster mode: later);
+        without, the code is returned (UNKNOWN_SERVER_ERROR if not answered yet)."""
         result: list[ErrorCode] = [ErrorCode.UNKNOWN_SERVER_ERROR]
 
-        def respond(errors: list[ErrorCode]) -> None:
+        def answered(errors: list[ErrorCode]) -> None:
             result[0] = errors[0]
+            if respond is not None:
+                respond(errors[0])
 
-        self._write(group_id, lambda st, now: admin.delete_groups(st, [group_id], respond))
+        self._write(group_id, lambda st, now: admin.delete_groups(st, [group_id], answered))
         return result[0]
 
     # ------------------------------------------------------------------ KIP-848
