@@ -5,8 +5,7 @@ from __future__ import annotations
 from group_harness import Box, Harness, stable_pair, subscription
 
 from odradek.common.errors import ErrorCode
-from odradek.coordinator.group.api import OffsetCommitRequest, TopicPartitionOffset
-from odradek.coordinator.group.api import LeavingMember
+from odradek.coordinator.group.api import LeavingMember, OffsetCommitRequest, TopicPartitionOffset
 from odradek.coordinator.group.classic import ClassicGroup
 from odradek.coordinator.group.service import GroupCoordinator
 
