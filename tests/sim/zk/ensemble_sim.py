@@ -5,6 +5,15 @@ gap the receiver notices by sequence number, like a broken connection) and parti
 server's disk holds its epochs and txn log; a crash loses everything else, a restart replays
 the log. Writes go to random servers (learners forward them). ``acked`` holds every txn
 applied by a serving server, i.e. one a client got an answer for.
+
+Session clients (:class:`Client`) model ZooKeeper's client rules on top of the quorum peers:
+each is connected to one serving server (it may only connect to a server that has applied at
+least the newest zxid it has seen, and loses its connection when that server stops serving,
+changes role or crashes), has one request in flight, and reads, writes (answered when its own
+server applies the txn) or syncs then reads. Every answer is checked: a read returns a
+committed state, never older than what the session saw or wrote (monotonic zxids,
+read-your-writes), a write gets a zxid above everything the session saw, and a read after
+``sync`` sees every txn committed before the sync was sent.
 """
 
 from __future__ import annotations
@@ -37,10 +46,26 @@ class Node:
         last = disk.log[-1].zxid if disk.log else 0
         self.peer = Peer(cfg, disk.accepted, disk.current, last)
         self.applied: list[Txn] = list(disk.log)  # restore replays the whole log
+        self.generation = 0  # role changes: each one drops the server's clients
+
+    @property
+    def zxid(self) -> int:
+        return self.applied[-1].zxid if self.applied else 0
+
+
+@dataclass
+class Client:
+    cid: int
+    node: Node | None = None  # the server it is connected to
+    generation: int = 0  # the server's generation when it connected
+    seen: int = 0  # newest zxid the session has seen (reads, its own answered writes)
+    op: tuple[str, int] | None = None  # ("write", write id) or ("sync", newest committed)
 
 
 class Sim:
-    def __init__(self, seed: int, n: int = 3, observers: int = 0, drop: float = 0.005) -> None:
+    def __init__(
+        self, seed: int, n: int = 3, observers: int = 0, drop: float = 0.005, clients: int = 4
+    ) -> None:
         self.rng = random.Random(seed)
         self.now = 0
         self.drop = drop
@@ -64,6 +89,13 @@ class Sim:
         self.writes = 0
         self.submitted: dict[int, int] = {}  # write id -> time the client sent it
         self.answered: dict[int, tuple[int, int]] = {}  # write id -> (time, zxid)
+        self.clients = [Client(c) for c in range(clients)]
+        self.owner: dict[int, Client] = {}  # write id -> the session that sent it
+        self.syncs: dict[tuple[int, int], Client] = {}  # (server, token) -> session
+        self.next_token = 1
+        self.newest_committed = 0
+        self.checked = {"read": 0, "write": 0, "sync": 0}
+        self.read_states: dict[int, Txn] = {}  # zxid -> the txn a read's state ended with
         for i in ids:
             self.restart(i)
 
@@ -146,6 +178,10 @@ class Sim:
             disk.accepted, disk.current = act.accepted, act.current
         elif isinstance(act, A.Forwarded) and isinstance(peer.role, Leader):
             self.propose(peer.role, act.request.cxid)
+        elif isinstance(act, A.RoleChange):
+            node.generation += 1
+        elif isinstance(act, A.SyncReady):
+            self.sync_ready(node, act.token)
         return 0
 
     def apply(self, node: Node, txn: Txn) -> None:
@@ -154,9 +190,15 @@ class Sim:
         node.applied.append(txn)
         seen = self.committed.setdefault(txn.zxid, txn)
         assert seen == txn, f"two txns committed as zxid {txn.zxid:#x}"
-        if node.peer.serving:
+        if node.peer.serving:  # a new leader applies its history before it is established
+            self.newest_committed = max(self.newest_committed, txn.zxid)
             self.acked[txn.zxid] = txn
             self.answered.setdefault(txn.cxid, (self.now, txn.zxid))
+        c = self.owner.get(txn.cxid)
+        if c is not None and c.op == ("write", txn.cxid) and self.attached(c, node):
+            assert txn.zxid > c.seen, f"client {c.cid}: write {txn.zxid:#x} not after {c.seen:#x}"
+            c.seen, c.op = txn.zxid, None
+            self.checked["write"] += 1
 
     def propose(self, leader: Leader, write_id: int) -> None:
         zxid = leader.next_zxid()
@@ -170,12 +212,80 @@ class Sim:
         node = self.rng.choice(live)
         self.writes += 1
         self.submitted[self.writes] = self.now
+        self.submit(node, self.writes)
+
+    # ------------------------------------------------------------ session clients
+    def attached(self, c: Client, node: Node | None = None) -> bool:
+        n = c.node
+        return (
+            n is not None and (node is None or n is node) and self.nodes.get(n.sid) is n
+            and n.generation == c.generation and n.peer.serving
+        )  # fmt: skip
+
+    def client_step(self, c: Client) -> None:
+        if not self.attached(c):
+            c.node, c.op = None, None  # connection lost: an op in flight has no answer
+            fresh = [n for n in self.live() if n.peer.serving and n.zxid >= c.seen]
+            if fresh:
+                c.node = self.rng.choice(fresh)
+                c.generation = c.node.generation
+            return
+        if c.op is not None:
+            return
+        node = c.node
+        assert node is not None
+        r = self.rng.random()
+        if r < 0.5:
+            self.read(c, node, 0)
+        elif r < 0.75:
+            self.writes += 1
+            wid = self.writes
+            self.submitted[wid] = self.now
+            self.owner[wid] = c
+            c.op = ("write", wid)
+            self.submit(node, wid)
+        else:
+            c.op = ("sync", self.newest_committed)
+            token, self.next_token = self.next_token, self.next_token + 1
+            self.syncs[(node.sid, token)] = c
+            role = node.peer.role
+            if isinstance(role, Leader):
+                role.sync(-1, token)
+            elif isinstance(role, Learner) and not role.sync(token):
+                c.node = None
+            self.drain(node)
+
+    def sync_ready(self, node: Node, token: int) -> None:
+        c = self.syncs.pop((node.sid, token), None)
+        if c is not None and c.op is not None and c.op[0] == "sync" and self.attached(c, node):
+            self.read(c, node, c.op[1])
+            c.op = None
+            self.checked["sync"] += 1
+
+    def read(self, c: Client, node: Node, need: int) -> None:
+        """Serve a read from the server's applied state and check it."""
+        zxid = node.zxid
+        if zxid:
+            self.read_states[zxid] = node.applied[-1]  # checked against the final history
+        assert zxid >= c.seen, f"client {c.cid} read {zxid:#x} after seeing {c.seen:#x}"
+        assert zxid >= need, f"client {c.cid} read {zxid:#x} after a sync, {need:#x} committed"
+        c.seen = zxid
+        self.checked["read"] += 1
+
+    def submit(self, node: Node, wid: int) -> None:
         role = node.peer.role
         if isinstance(role, Leader):
-            self.propose(role, self.writes)
+            self.propose(role, wid)
         elif isinstance(role, Learner):
-            role.forward(Request(0, self.writes, Op.SET_DATA, b""))
+            role.forward(Request(0, wid, Op.SET_DATA, b""))
         self.drain(node)
+
+    def check_reads_committed(self, final: list[Txn]) -> None:
+        """Every state a client read is a prefix of the history all servers converged on
+        (a txn recovered from a log only counts once an established leader kept it)."""
+        history = {t.zxid: t for t in final}
+        for zxid, txn in self.read_states.items():
+            assert history.get(zxid) == txn, f"a client read {zxid:#x}, which was never committed"
 
     def check_real_time_order(self) -> None:
         """Writes are linearizable: one answered before another was sent commits first."""
@@ -202,6 +312,10 @@ class Sim:
             self.step()
             if write_every and self.rng.random() < 10 / write_every:
                 self.client_write()
+            if write_every:
+                for c in self.clients:
+                    if self.rng.random() < 10 / write_every:
+                        self.client_step(c)
             if faults:
                 self.fault()
 

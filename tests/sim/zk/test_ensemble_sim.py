@@ -2,7 +2,10 @@
 
 Checks: no two txns are ever committed with the same zxid, every server applies in zxid order,
 after healing the servers converge on one sequence that holds every acknowledged write, writes
-are ordered consistently with real time (linearizable), and the ensemble writes again.
+are ordered consistently with real time (linearizable), and the ensemble writes again. Session
+clients read on leaders and followers, with and without ``sync``: their reads are sequentially
+consistent (monotonic per session, read-your-writes, only committed states) and a read after a
+sync sees every txn committed before the sync was sent.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ def converge(sim: Sim) -> None:
     for zxid, txn in sim.acked.items():
         assert present.get(zxid) == txn, f"acknowledged txn {zxid:#x} lost"
     sim.check_real_time_order()
+    sim.check_reads_committed(leader.applied)
+    for kind, count in sim.checked.items():
+        assert count > 10, f"only {count} {kind} answers checked"
 
 
 @pytest.mark.parametrize("seed", range(30))

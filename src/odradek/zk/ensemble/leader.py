@@ -135,6 +135,12 @@ class Leader(Role):
 
     def receive(self, sender: int, epoch: int, msg: Message, now: int) -> None:
         if isinstance(msg, FollowerInfo):
+            if 0 <= self.epoch < msg.accepted_epoch:
+                # it promised a leader of a later epoch (one that never established) not to
+                # follow an older one, so it can never join us: step down, and the next
+                # election picks an epoch above every accepted one
+                self.peer.go_looking(now)
+                return
             self.learners[sender] = LearnerHandle(msg.observer, now)
             if self.epoch >= 0:
                 self.peer.send(sender, self.epoch, LeaderInfo(self.epoch))
