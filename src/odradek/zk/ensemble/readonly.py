@@ -15,6 +15,10 @@ As Apache ZooKeeper's ReadOnlyZooKeeperServer: a member that has been LOOKING fo
 - Reads, pings, auth and setWatches are served; writes and ``sync`` get NOTREADONLY (-119).
 - Leaving the mode (an election decided) drops every read-only connection; clients look for a
   read-write server themselves.
+
+The state served is the member's tree as it stands: it may hold txns the member logged (or, as
+a leader that never established, applied) that the next leader does not keep; Apache's
+read-only server, built on the whole replayed txn log, has the same weakness.
 """
 
 from __future__ import annotations
