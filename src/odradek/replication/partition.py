@@ -12,8 +12,9 @@ Leader rules (Kafka's ``Partition``):
 * ISR expansion: a replica outside the ISR whose LEO reached the high watermark (and is in the
   current leader epoch) joins;
 * ISR shrink: an ISR follower not caught up for ``replica.lag.time.max.ms`` leaves;
-* high watermark = min LEO over the ISR (the leader included); it never moves back while the
-  partition is led here.
+* high watermark = min LEO over the ISR (the leader included), counting a replica whose
+  addition to the ISR is being written (the "maximal ISR" of KIP-497); it never moves back while
+  the partition is led here.
 
 Invariants: the leader is always in its own ISR; ``leader_epoch`` only grows; a state change
 from the controller with an older leader epoch is ignored.
@@ -102,10 +103,18 @@ class Partition:
         st.last_fetch_ms = now_ms
         st.last_fetch_leader_leo = leader_leo
 
+    @property
+    def maximal_isr(self) -> tuple[int, ...]:
+        """The ISR plus the members of a pending ISR change (KIP-497): a replica being added
+        counts for the high watermark before ZooKeeper has the change, so nothing is committed
+        that a member of the new ISR lacks; one being removed counts until it is out."""
+        pending = self.pending_isr or ()
+        return self.isr + tuple(r for r in pending if r not in self.isr)
+
     def high_watermark(self, leader_leo: int, current_hw: int) -> int:
-        """The new high watermark: min LEO over the ISR, never below ``current_hw``."""
+        """The new high watermark: min LEO over the maximal ISR, never below ``current_hw``."""
         low = leader_leo
-        for r in self.isr:
+        for r in self.maximal_isr:
             if r == self.local_id:
                 continue
             st = self.followers.get(r)

@@ -123,6 +123,18 @@ def test_isr_shrinks_after_lag_and_expands_when_caught_up() -> None:
     assert p.isr_to_expand(hw=10) == (1, 2, 3)
 
 
+def test_high_watermark_waits_for_a_replica_being_added_to_the_isr() -> None:
+    p = _leader(now=0)
+    p.isr = (1,)
+    p.on_follower_fetch(2, 10, 10, 5)
+    p.pending_isr = p.isr_to_expand(hw=10)  # the leader starts writing ISR [1, 2]
+    assert p.pending_isr == (1, 2)
+    # more records arrive before ZooKeeper confirms: they are not committed until 2 has them
+    assert p.high_watermark(15, 10) == 10
+    p.on_follower_fetch(2, 15, 15, 6)
+    assert p.high_watermark(15, 10) == 15
+
+
 def test_follower_ahead_of_the_leader_is_not_progress() -> None:
     p = _leader(now=0)
     p.isr = (1,)
