@@ -2,7 +2,8 @@
 
 Two members stop; the survivor serves kazoo ``read_only=True`` clients from its last state
 (reads succeed, writes raise NotReadOnlyCallError, plain clients are refused, ``isro`` says
-``ro``); once the others are back it leaves read-only mode and the client writes again.
+``null`` while electing, then ``ro``); once the others are back it leaves read-only mode and
+the client writes again.
 Apache needs ``localSessionsEnabled=true`` to hand out read-only sessions (without it the
 session creation is answered by a bare NOTREADONLY header), so its members get that line.
 """
@@ -137,7 +138,14 @@ def test_survivor_serves_read_only_clients_until_quorum_returns(ensemble: RoEnse
     others = [i for i in (1, 2, 3) if i != survivor]
     for i in others:
         ensemble.members[i].stop()
-    ensemble.wait("no read-only mode", lambda: ensemble.word(survivor, "isro") == "ro", 30)
+    answers: list[str] = []
+
+    def read_only() -> bool:
+        answers.append(ensemble.word(survivor, "isro"))
+        return answers[-1] == "ro"
+
+    ensemble.wait("no read-only mode", read_only, 30)
+    assert "null" in answers  # while electing, before read-only mode: no server runs
     assert ensemble.mode(survivor) == "read-only"
     assert "READ-ONLY mode" in ensemble.word(survivor, "srvr")
     assert "zk_server_state\tread-only" in ensemble.word(survivor, "mntr")

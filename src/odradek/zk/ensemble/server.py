@@ -123,11 +123,14 @@ class EnsembleServer(ZkServer):
         return dataclasses.replace(super().info(), mode=mode)
 
     def four_letter(self, conn: ClientConnection, word: str) -> None:
-        busy = {"srvr", "stat", "mntr", "cons", "wchs", "dump"}
+        busy = {"srvr", "stat", "mntr", "cons", "wchs", "dump", "isro"}
         if self.peer.serving or self.read_only or word not in busy:
             super().four_letter(conn, word)
             return
-        conn.write([NOT_SERVING.encode()])
+        allowed = word in self.config.four_letter_words
+        # isro answers "null" while no server runs, as Apache's: clients looking for a
+        # read-write server must not take an electing member for one
+        conn.write([b"null" if word == "isro" and allowed else NOT_SERVING.encode()])
         conn.close()
 
     # -------------------------------------------------------------- peer actions
