@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster_harness import create_topic, leaders, make_cluster, wait_for
+from cluster_harness import BROKER_PROPS, create_topic, leaders, make_cluster, wait_for
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from odradek.broker.cluster_main import LocalCluster, ZkServer
@@ -224,3 +224,29 @@ def _poll_into(consumer: Consumer, seen: list[bytes]) -> int:
     if m is not None and not m.error():
         seen.append(m.value())
     return len(seen)
+
+
+def test_transactions_on_a_one_broker_cluster(odradek_zk: ZkServer, tmp_path: Path) -> None:
+    """``odradek cluster --brokers 1``: the internal topics' replication factor (and
+    ``transaction.state.log.min.isr``) are capped at the one live broker."""
+    chroot = f"/odradek-{uuid.uuid4().hex[:8]}"
+    props = {**BROKER_PROPS, "default.replication.factor": "1"}
+    c = LocalCluster(tmp_path, odradek_zk.hosts + chroot, props).start(1)
+    try:
+        create_topic(c.bootstrap, "one", partitions=2, rf=1, brokers=1)
+        coordinator_node(c.bootstrap, "tx-one", TRANSACTION)
+        p = txn_producer(c.bootstrap, "tx-one")
+        p.init_transactions(30)
+        for label, commit in ((b"a", False), (b"c", True)):
+            p.begin_transaction()
+            for i in range(10):
+                p.produce("one", b"%s-%d" % (label, i), partition=i % 2)
+            if commit:
+                p.commit_transaction(30)
+            else:
+                p.flush(30)
+                p.abort_transaction(30)
+        values = read_values(c.bootstrap, "one", 2, "read_committed")
+        assert sorted(values) == sorted(b"c-%d" % i for i in range(10))
+    finally:
+        c.stop()
