@@ -239,7 +239,7 @@ class TxnCoordinatorDriver:
             except OSError:
                 out[(topic, p)] = ErrorCode.KAFKA_STORAGE_ERROR
                 continue
-            self._after_marker(topic, p, info.last_offset, request)
+            self._notify(topic, p)
             waits.append(((topic, p), info.last_offset))
         timeout_s = self.request_timeout_ms / 1000
         codes = await asyncio.gather(
@@ -248,8 +248,11 @@ class TxnCoordinatorDriver:
                 for (t, p), last in waits
             )
         )
-        for (tp, _last), code in zip(waits, codes, strict=True):
-            out[tp] = ErrorCode(code)
+        for ((topic, p), last), code in zip(waits, codes, strict=True):
+            out[(topic, p)] = ErrorCode(code)
+            if code == 0:
+                # Kafka completes the group's transactional offsets once the marker is replicated
+                self._after_marker(topic, p, last, request)
         return out
 
     def _marker(self, request: MarkerRequest, now: int) -> bytes:
@@ -266,6 +269,9 @@ class TxnCoordinatorDriver:
             groups = getattr(self.broker, "groups", None)
             if groups is not None:
                 groups.coordinator.on_marker(p, offset, request.producer_id, request.commit)
+        self._notify(topic, p)
+
+    def _notify(self, topic: str, p: int) -> None:
         purgatory = getattr(self.broker, "purgatory", None)
         if purgatory is not None:
             purgatory.notify((topic, p))
