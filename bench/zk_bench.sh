@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run /work/shared/bench/zkbench.py against odradek zk and Apache ZooKeeper 3.8 (standalone),
-# same zoo.cfg settings, same client, alternating servers per repetition.
+# same zoo.cfg settings, same client, alternating servers per repetition (ABBA order).
 #   bench/zk_bench.sh [REPS] [extra zkbench args...]      (SKIP_KAZOO=1: raw-client part only)
 # Writes JSON lines to bench/zk_results-standalone.jsonl (zkbench.py, kazoo) and
 # bench/zk_results-raw.jsonl (bench/zk_raw_bench.py), and prints the summary tables.
@@ -10,7 +10,7 @@ REPS=${1:-3}; shift || true
 PY=${PY:-.venv/bin/python}
 BENCH=${ZKBENCH:-/work/shared/bench/zkbench.py}
 BASE=$(mktemp -d /tmp/zkbench.XXXXXX)
-OUT=bench/zk_results-standalone.jsonl
+OUT=${OUT:-bench/zk_results-standalone.jsonl}
 
 [ -n "${SKIP_KAZOO:-}" ] || : >"$OUT"
 port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
@@ -50,14 +50,19 @@ java -Xmx512m -Dzookeeper.admin.enableServer=false \
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$BASE/apache/zoo.cfg" \
   >"$BASE/apache/server.log" 2>&1 & PIDS+=($!)
 wait_srvr "$OP"; wait_srvr "$AP"
+for port in "$AP" "$OP"; do  # warm-up, not recorded: the JVM's JIT, both servers' caches
+  "$PY" "$BENCH" --hosts "127.0.0.1:$port" --label warmup --tests sync,async --n 1000 >/dev/null
+done
 for rep in $(seq 1 "$REPS"); do
   [ -n "${SKIP_KAZOO:-}" ] && break
-  "$PY" "$BENCH" --hosts "127.0.0.1:$AP" --label apache-standalone --rep "$rep" \
-    --tests sync,async,watch,eph "$@" | tee -a "$OUT"
-  "$PY" "$BENCH" --hosts "127.0.0.1:$OP" --label odradek-standalone --rep "$rep" \
-    --tests sync,async,watch,eph "$@" | tee -a "$OUT"
+  order="apache odradek"; [ $((rep % 2)) = 0 ] && order="odradek apache"  # ABBA: cancels drift
+  for kind in $order; do
+    if [ "$kind" = apache ]; then port=$AP; else port=$OP; fi
+    "$PY" "$BENCH" --hosts "127.0.0.1:$port" --label "$kind-standalone" --rep "$rep" \
+      --tests sync,async,watch,eph "$@" | tee -a "$OUT"
+  done
 done
 [ -z "${SKIP_KAZOO:-}" ] && "$PY" "$BENCH" --summarize "$OUT" && "$PY" bench/zk_ratio.py "$OUT"
 # server-bound figures with a raw-protocol client (kazoo's own CPU cost left out)
 "$PY" bench/zk_raw_bench.py --server "apache=127.0.0.1:$AP" --server "odradek=127.0.0.1:$OP" \
-  --reps "$REPS" | tee bench/zk_results-raw.jsonl
+  --reps "$REPS" | tee "${RAW_OUT:-bench/zk_results-raw.jsonl}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run /work/shared/bench/zkbench.py against a 3-node Apache ZooKeeper 3.8 ensemble and a 3-node
 # odradek zk ensemble on loopback (separate data dirs, same zoo.cfg settings, same client),
-# alternating deployments per repetition, including the leader fail-over test (kill -9).
+# alternating deployments per repetition (ABBA order), including the leader fail-over test (kill -9).
 #   bench/zk_ensemble.sh [REPS] [extra zkbench args...]
 # Clients get the full 3-host connect string; zkbench pins its sync/async/watch/eph clients to
 # followers itself (found with `srvr`), and connects the fail-over writer to all three hosts.
@@ -105,9 +105,13 @@ for kind in apache odradek; do
   HOSTS[$kind]=$(setup "$kind")
   for i in 0 1 2; do ctl "$BASE/$kind" start "$i"; done
 done
-for kind in apache odradek; do wait_leader "${HOSTS[$kind]}"; done
+for kind in apache odradek; do  # warm-up, not recorded: the JVM's JIT, both servers' caches
+  wait_leader "${HOSTS[$kind]}"
+  "$PY" "$BENCH" --hosts "${HOSTS[$kind]}" --label warmup --tests sync,async --n 1000 >/dev/null
+done
 for rep in $(seq 1 "$REPS"); do
-  for kind in apache odradek; do
+  order="apache odradek"; [ $((rep % 2)) = 0 ] && order="odradek apache"  # ABBA: cancels drift
+  for kind in $order; do
     wait_leader "${HOSTS[$kind]}"
     "$PY" "$BENCH" --hosts "${HOSTS[$kind]}" --label "$kind-ensemble" --rep "$rep" \
       --ctl "bench/zk_ensemble.sh ctl $BASE/$kind" "$@" | tee -a "$OUT"
