@@ -46,43 +46,60 @@ WINDOW = 4096
 
 
 class Latency:
-    """Running count/sum/min/max of latencies (ms) plus a window of recent ones for percentiles."""
+    """Running count/sum/min/max of latencies plus a window of recent ones for percentiles.
+
+    Samples are nanoseconds (``add`` is on the reply path: a few integer operations);
+    everything reported is milliseconds, integers except the average, as Apache prints them.
+    """
+
+    __slots__ = ("count", "max", "min", "recent", "total")
 
     def __init__(self) -> None:
         self.count = 0
-        self.total = 0.0
-        self.min = math.inf
-        self.max = 0.0
-        self.recent: deque[float] = deque(maxlen=WINDOW)
+        self.total = 0
+        self.min = 1 << 62
+        self.max = 0
+        self.recent: deque[int] = deque(maxlen=WINDOW)
 
-    def add(self, ms: float) -> None:
+    def add(self, ns: int) -> None:
         self.count += 1
-        self.total += ms
-        self.min = min(self.min, ms)
-        self.max = max(self.max, ms)
-        self.recent.append(ms)
+        self.total += ns
+        if ns < self.min:
+            self.min = ns
+        if ns > self.max:
+            self.max = ns
+        self.recent.append(ns)
+
+    def merged(self, other: Latency) -> Latency:
+        both = Latency()
+        both.count, both.total = self.count + other.count, self.total + other.total
+        both.min, both.max = min(self.min, other.min), max(self.max, other.max)
+        return both
 
     @property
     def avg(self) -> float:
-        return round(self.total / self.count, 4) if self.count else 0.0
+        return round(self.total / self.count / 1e6, 4) if self.count else 0.0
 
     def low(self) -> int:
-        return int(self.min) if self.count else 0
+        return self.min // 1_000_000 if self.count else 0
+
+    def high(self) -> int:
+        return self.max // 1_000_000
 
     def percentile(self, q: float) -> int:
         if not self.recent:
             return 0
         ordered = sorted(self.recent)
-        return int(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)])
+        return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)] // 1_000_000
 
     def summary(self, name: str) -> dict[str, object]:
         """Apache 3.8's mntr summary set: ``avg_<name>``, ``min_<name>``, ... ``p999_<name>``."""
         out: dict[str, object] = {
             f"avg_{name}": self.avg,
             f"min_{name}": self.low(),
-            f"max_{name}": int(self.max),
+            f"max_{name}": self.high(),
             f"cnt_{name}": self.count,
-            f"sum_{name}": int(self.total),
+            f"sum_{name}": self.total // 1_000_000,
         }
         for label, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999)):
             out[f"{label}_{name}"] = self.percentile(q)
@@ -93,21 +110,22 @@ class ServerStats:
     """Per-request latency, split like Apache's: writes (txns) update, everything else read."""
 
     def __init__(self) -> None:
-        self.request = Latency()
         self.read = Latency()
         self.update = Latency()
         self.base_received = 0  # packet counters at the last reset (the edge keeps totals)
         self.base_sent = 0
 
+    @property
+    def request(self) -> Latency:
+        return self.read.merged(self.update)
+
     def add(self, ns: int, update: bool) -> None:
-        ms = ns / 1e6
-        self.request.add(ms)
-        (self.update if update else self.read).add(ms)
+        (self.update if update else self.read).add(ns)
 
     def reset(self, received: int, sent: int) -> None:
         """``srst``: forget latencies; packets counted from now (``received``/``sent`` are the
         counts shown until now)."""
-        self.request, self.read, self.update = Latency(), Latency(), Latency()
+        self.read, self.update = Latency(), Latency()
         self.base_received += received
         self.base_sent += sent
 
@@ -137,7 +155,7 @@ class ServerInfo:
 def _srvr_lines(s: ServerInfo) -> list[str]:
     lat = s.stats.request
     return [
-        f"Latency min/avg/max: {lat.low()}/{lat.avg}/{int(lat.max)}",
+        f"Latency min/avg/max: {lat.low()}/{lat.avg}/{lat.high()}",
         f"Received: {s.received}",
         f"Sent: {s.sent}",
         f"Connections: {len(s.conns)}",
@@ -159,7 +177,7 @@ def _monitor(s: ServerInfo) -> dict[str, object]:
     return {
         "version": VERSION,
         "avg_latency": lat.avg,
-        "max_latency": int(lat.max),
+        "max_latency": lat.high(),
         "min_latency": lat.low(),
         "packets_received": s.received,
         "packets_sent": s.sent,

@@ -33,6 +33,7 @@ from odradek.zk.txnlog import TxnLog, datasync
 Out = list[tuple[int, bytes | None]]
 _INT = struct.Struct(">i")
 _NOTIFICATION = _INT.pack(-1)
+_WRITES = frozenset(int(op) for op in WRITE_OPS)
 
 
 FREEZE_EVERY = 10_000  # txns between two gc.freeze() calls
@@ -153,7 +154,7 @@ class ZkServer:
         state = self.core.conns.get(conn_id)
         update = state is not None and state.session_id == 0
         for f in frames:
-            arrivals.append((t, update or (len(f) >= 8 and _INT.unpack_from(f, 4)[0] in WRITE_OPS)))
+            arrivals.append((t, update or (len(f) >= 8 and _INT.unpack_from(f, 4)[0] in _WRITES)))
             update = False
 
     def four_letter(self, conn: ClientConnection, word: str) -> None:

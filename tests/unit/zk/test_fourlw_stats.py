@@ -20,14 +20,16 @@ def test_latency_summary_percentiles_and_reset() -> None:
     lat = fourlw.Latency()
     assert lat.summary("readlatency")["p99_readlatency"] == 0 and lat.low() == 0
     for ms in range(1, 101):
-        lat.add(float(ms))
+        lat.add(ms * 1_000_000)
     s = lat.summary("readlatency")
     assert s["cnt_readlatency"] == 100 and s["sum_readlatency"] == 5050
     assert (s["min_readlatency"], s["max_readlatency"], s["avg_readlatency"]) == (1, 100, 50.5)
     assert (s["p50_readlatency"], s["p95_readlatency"], s["p99_readlatency"]) == (50, 95, 99)
     stats = fourlw.ServerStats()
     stats.add(2_500_000, update=True)
-    assert stats.update.count == 1 and stats.read.count == 0 and stats.request.max == 2.5
+    stats.add(500_000, update=False)
+    assert stats.update.count == 1 and stats.read.count == 1
+    assert (stats.request.count, stats.request.high(), stats.request.avg) == (2, 2, 1.5)
     stats.reset(received=7, sent=5)
     assert stats.request.count == 0 and (stats.base_received, stats.base_sent) == (7, 5)
 
