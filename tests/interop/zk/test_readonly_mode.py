@@ -10,10 +10,12 @@ session creation is answered by a bare NOTREADONLY header), so its members get t
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +151,11 @@ def test_survivor_serves_read_only_clients_until_quorum_returns(ensemble: RoEnse
     assert ensemble.mode(survivor) == "read-only"
     assert "READ-ONLY mode" in ensemble.word(survivor, "srvr")
     assert "zk_server_state\tread-only" in ensemble.word(survivor, "mntr")
+    member = ensemble.members[survivor]
+    if member.kind == "odradek":  # the AdminServer-like endpoint says the same
+        url = f"http://127.0.0.1:{member.admin_port}/commands/is_read_only"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            assert json.load(resp)["read_only"] is True
 
     reply = raw_connect(ensemble.members[survivor].port, read_only=True)
     assert len(reply) == 37 and reply[-1] == 1  # ConnectResponse with readOnly set

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from zk_wire import Session, create_body, drain, parse, path_watch, req
 
 from odradek.zk.codes import Err, Op
+from odradek.zk.config import ConfigError, parse_text
 from odradek.zk.core import CoreConfig, ZkCore
 from odradek.zk.ensemble import actions as A
 from odradek.zk.ensemble import messages as m
 from odradek.zk.ensemble.core import EnsembleCore
 from odradek.zk.ensemble.peer import Peer, PeerConfig
 from odradek.zk.jute import Reader, Writer
+from odradek.zk.main import parse_args
 from odradek.zk.tree import DataTree
 
 TICK = 200
@@ -146,3 +149,13 @@ def test_an_election_ends_read_only_mode_and_drops_its_clients() -> None:
     assert not member.core.read_only
     assert (conn, None) in drain(member.core)
     assert member.connect()[1] == [None]  # syncing with the leader: nobody is served
+
+
+def test_read_only_mode_settings() -> None:
+    assert not parse_text("tickTime=2000\n").read_only_mode
+    assert parse_text("readonlymode.enabled=true\n").read_only_mode
+    assert not parse_text("readonlymode.enabled=False\n").read_only_mode
+    with pytest.raises(ConfigError):
+        parse_text("readonlymode.enabled=yes\n")
+    assert parse_args(["--read-only-mode", "--port", "0"]).read_only_mode
+    assert parse_args(["--set", "readonlymode.enabled=true"]).read_only_mode
