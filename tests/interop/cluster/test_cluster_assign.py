@@ -97,3 +97,9 @@ def test_explicit_assignments(apache_cluster: LocalCluster) -> None:
     assert out.returncode == 0, out.stderr
     row = next(line for line in out.stdout.splitlines() if "Partition: 3" in line)
     assert "Replicas: 2,1" in row, row
+    kcat = subprocess.run(["kcat", "-L", "-b", c.bootstrap, "-t", "placed"],
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert kcat.returncode == 0, kcat.stderr
+    rows = [line.strip() for line in kcat.stdout.splitlines() if "partition " in line]
+    replicas = {r.split(",")[0]: r.split("replicas: ")[1].split(", isrs")[0] for r in rows}
+    assert replicas["partition 0"] == "3,1" and replicas["partition 4"] == "1,3", rows
