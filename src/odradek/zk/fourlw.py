@@ -138,6 +138,7 @@ class ConnInfo:
     sent: int
     session_id: int
     timeout: int
+    queued: int = 0  # requests read, not answered yet
 
 
 @dataclass(slots=True)
@@ -168,7 +169,10 @@ def _srvr_lines(s: ServerInfo) -> list[str]:
 
 def _cons_line(c: ConnInfo) -> str:
     sid = c.session_id & ((1 << 64) - 1)
-    return f" /{c.peer}[1](queued=0,recved={c.received},sent={c.sent},sid=0x{sid:x},to={c.timeout})"
+    return (
+        f" /{c.peer}[1](queued={c.queued},recved={c.received},sent={c.sent},sid=0x{sid:x},"
+        f"to={c.timeout})"
+    )
 
 
 def _monitor(s: ServerInfo) -> dict[str, object]:

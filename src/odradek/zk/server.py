@@ -173,7 +173,13 @@ class ZkServer:
                 continue
             conns.append(
                 fourlw.ConnInfo(
-                    c.id, c.peer, state.received, c.sent, state.session_id, state.timeout
+                    c.id,
+                    c.peer,
+                    state.received,
+                    c.sent,
+                    state.session_id,
+                    state.timeout,
+                    len(self.arrivals.get(c.id, ())),
                 )
             )
         st = self.stats

@@ -56,10 +56,13 @@ async def _exercise(tmp_path: Path) -> None:
         writer.write(struct.pack(">i", len(body)) + body)
         reply = asyncio.create_task(_read_frame(reader))
         waiting = 0
+        queued = ""
         while not reply.done():  # the create waits for its fsync: it is outstanding meanwhile
-            waiting = max(waiting, server.info().outstanding)
+            if server.info().outstanding:
+                waiting = server.info().outstanding
+                queued = fourlw.run("cons", server.info())[1]
             await asyncio.sleep(0)
-        assert waiting == 1
+        assert waiting == 1 and "(queued=1,recved=2," in queued
         for xid in range(2, 12):
             body = req(xid, Op.GET_DATA, path_watch("/k"))
             writer.write(struct.pack(">i", len(body)) + body)
