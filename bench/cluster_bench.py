@@ -13,6 +13,7 @@ reported with the ratio cluster / single. The cluster runs on ZooKeeper: Apache 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -30,6 +31,9 @@ from odradek.testing.process import BrokerProcess
 def _topic(bootstrap: str, partitions: int, rf: int) -> str:
     name = f"bench-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + 30
+    while len(admin.list_topics(timeout=5).brokers) < rf and time.monotonic() < deadline:
+        time.sleep(0.1)  # every broker registered, so the controller can place RF replicas
     admin.create_topics([NewTopic(name, partitions, rf)])[name].result(30)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -40,7 +44,33 @@ def _topic(bootstrap: str, partitions: int, rf: int) -> str:
     return name
 
 
-def run_once(bootstrap: str, partitions: int, rf: int, records: int, size: int) -> dict[str, float]:
+def _drop(bootstrap: str, topic: str) -> None:
+    """Delete the run's topic and wait until its logs are gone (frees the page cache)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.delete_topics([topic])[topic].result(30)
+    deadline = time.monotonic() + 30
+    while topic in admin.list_topics(timeout=5).topics and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by processes ``pids`` (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(
+    bootstrap: str,
+    partitions: int,
+    rf: int,
+    records: int,
+    size: int,
+    pids: list[int],
+    keep: bool = False,
+) -> dict[str, float]:
     topic = _topic(bootstrap, partitions, rf)
     p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
                   "batch.size": 1_000_000, "queue.buffering.max.messages": 1_000_000})  # fmt: skip
@@ -56,6 +86,7 @@ def run_once(bootstrap: str, partitions: int, rf: int, records: int, size: int) 
         latencies.append(time.time() - msg.timestamp()[1] / 1000)
 
     produce = p.produce
+    cpu0 = _cpu_s(pids)
     start = time.perf_counter()
     for i in range(records):
         while True:
@@ -68,12 +99,16 @@ def run_once(bootstrap: str, partitions: int, rf: int, records: int, size: int) 
             p.poll(0)
     p.flush(120)
     elapsed = time.perf_counter() - start
+    cpu = _cpu_s(pids) - cpu0
+    if not keep:
+        _drop(bootstrap, topic)
     latencies.sort()
     return {
         "records_per_s": records / elapsed,
         "mb_per_s": records * size / elapsed / 1e6,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "broker_cpu_ms_per_mb": cpu * 1000 / (records * size / 1e6),
         "errors": errors,
     }
 
@@ -85,6 +120,7 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--zk", choices=["apache", "odradek"], default="apache")
+    ap.add_argument("--keep-topics", action="store_true", help="do not delete each run's topic")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cluster-bench-") as tmp:
         base = Path(tmp)
@@ -95,9 +131,13 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {"single": [], "cluster": []}
         try:
             for _ in range(args.runs):
-                for name, bs, rf in (("single", single.bootstrap, 1),
-                                     ("cluster", cluster.bootstrap, 3)):  # fmt: skip
-                    r = run_once(bs, args.partitions, rf, args.records, args.size)
+                for name, bs, rf, pids in (
+                    ("single", single.bootstrap, 1, [single.pid]),
+                    ("cluster", cluster.bootstrap, 3, [b.pid for b in cluster.brokers.values()]),
+                ):
+                    r = run_once(
+                        bs, args.partitions, rf, args.records, args.size, pids, args.keep_topics
+                    )
                     results[name].append(r)
                     print(name, {k: round(v, 2) for k, v in r.items()}, flush=True)
         finally:
@@ -107,12 +147,13 @@ def main() -> None:
     med = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in results.items()}
     print(f"\n{args.records} records x {args.size} B, {args.partitions} partitions, acks=all, "
           f"{args.runs} runs (medians), zk={args.zk}")  # fmt: skip
-    print("| setup | records/s | MB/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    print("| setup | records/s | MB/s | p50 ms | p99 ms | broker CPU ms/MB |")
+    print("|---|---|---|---|---|---|")
     for n, label in (("single", "1 broker, RF 1"), ("cluster", "3 brokers, RF 3")):
         m = med[n]
+        cpu = m["broker_cpu_ms_per_mb"]
         print(f"| {label} | {m['records_per_s']:,.0f} | {m['mb_per_s']:.1f} | "
-              f"{m['p50_ms']:.1f} | {m['p99_ms']:.1f} |")  # fmt: skip
+              f"{m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {cpu:.1f} |")  # fmt: skip
     ratio = med["cluster"]["records_per_s"] / med["single"]["records_per_s"]
     print(f"\nthroughput ratio cluster/single: {ratio:.2f}")
 

@@ -51,9 +51,26 @@ class ReplicaManager:
         cluster = self.broker.cluster
         if cluster is None:
             return 0
-        return await cluster.replicas.wait_committed(
-            topic, partition, last_offset, timeout_s, self.broker.purgatory.wait
-        )
+        replicas = cluster.replicas
+        tp = (topic, partition)
+        part = replicas.partitions.get(tp)
+        epoch = part.leader_epoch if part is not None else -1
+        log_manager = replicas.log_manager
+
+        def ready() -> bool:
+            """Kafka's DelayedProduce.tryComplete: committed, or no longer led here."""
+            p = replicas.partitions.get(tp)
+            lg = log_manager.get_log(topic, partition)
+            if p is None or lg is None or not p.is_leader or p.leader_epoch != epoch:
+                return True
+            return lg.high_watermark > last_offset
+
+        purgatory = self.broker.purgatory
+
+        async def wait(tps: list[tuple[str, int]], left: float) -> bool:
+            return await purgatory.wait(tps, left, ready)
+
+        return await replicas.wait_committed(topic, partition, last_offset, timeout_s, wait)
 
     def follower_fetch(self, topic: str, partition: int, replica: int, offset: int) -> None:
         """A follower fetched from ``offset``: its log end offset, for the ISR and the HW."""

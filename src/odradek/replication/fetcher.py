@@ -243,7 +243,7 @@ class ReplicaFetcher:
                 if first:
                     _restart_at_batch(tp, lg, buf)
                     first = False
-                lg.append_as_follower(memoryview(bytearray(buf)))
+                lg.append_as_follower(buf)  # a large response is a writable buffer: no copy
         lg.update_high_watermark(min(part.high_watermark, lg.log_end_offset))
         leader_start = min(part.log_start_offset, lg.high_watermark)
         if leader_start > lg.log_start_offset:  # DeleteRecords / retention on the leader
