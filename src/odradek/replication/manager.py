@@ -130,6 +130,8 @@ class ClusterReplicas:
             s.leader, s.leader_epoch, s.isr, s.replicas, s.zk_version, s.controller_epoch, now
         )
         if part.is_leader:
+            if changed:
+                part.epoch_start_offset = lg.log_end_offset
             self._detach(tp)
             self._maybe_advance_hw(part, lg)
             log.info("%s-%d: leader at epoch %d, isr %s", *tp, s.leader_epoch, list(s.isr))

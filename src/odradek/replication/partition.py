@@ -9,8 +9,8 @@ Leader rules (Kafka's ``Partition``):
 * a follower is *caught up* at ``now`` if its LEO reached the leader's LEO, and caught up as
   of its previous fetch if its LEO reached the leader's LEO at that previous fetch (so a
   follower under steady load is not dropped);
-* ISR expansion: a replica outside the ISR whose LEO reached the high watermark (and is in the
-  current leader epoch) joins;
+* ISR expansion: a replica outside the ISR whose LEO reached the high watermark and the offset
+  where the current leader epoch began (so it has fetched in this epoch) joins;
 * ISR shrink: an ISR follower not caught up for ``replica.lag.time.max.ms`` leaves;
 * high watermark = min LEO over the ISR (the leader included), counting a replica whose
   addition to the ISR is being written (the "maximal ISR" of KIP-497); it never moves back while
@@ -46,6 +46,7 @@ class Partition:
     zk_version: int = -1
     followers: dict[int, FollowerState] = field(default_factory=dict)
     pending_isr: tuple[int, ...] | None = None  # an ISR change being written to ZooKeeper
+    epoch_start_offset: int = -1  # the leader's log end when its current epoch began
 
     @property
     def tp(self) -> tuple[str, int]:
@@ -127,10 +128,11 @@ class Partition:
         """A new ISR including followers that reached the high watermark, or None."""
         if not self.is_leader or self.pending_isr is not None:
             return None
+        floor = max(hw, self.epoch_start_offset, 0)
         joining = [
             r
             for r, st in self.followers.items()
-            if r not in self.isr and r in self.replicas and st.leo >= hw and st.leo >= 0
+            if r not in self.isr and r in self.replicas and st.leo >= floor
         ]
         if not joining:
             return None

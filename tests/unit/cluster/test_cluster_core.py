@@ -135,6 +135,16 @@ def test_high_watermark_waits_for_a_replica_being_added_to_the_isr() -> None:
     assert p.high_watermark(15, 10) == 15
 
 
+def test_a_replica_joins_the_isr_only_once_it_fetched_in_the_current_epoch() -> None:
+    p = _leader(now=0)
+    p.isr = (1,)
+    p.epoch_start_offset = 10  # the leader had 10 records when its epoch began; HW lags at 5
+    p.on_follower_fetch(2, 7, 12, 5)
+    assert p.isr_to_expand(hw=5) is None
+    p.on_follower_fetch(2, 10, 12, 6)
+    assert p.isr_to_expand(hw=5) == (1, 2)
+
+
 def test_follower_ahead_of_the_leader_is_not_progress() -> None:
     p = _leader(now=0)
     p.isr = (1,)
