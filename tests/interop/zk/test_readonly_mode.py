@@ -23,6 +23,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NotReadOnlyCallError
 from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.protocol.states import KazooState
 from zk_servers import ZkProcess, apache_available, four_letter
 
 from odradek.testing.process import free_port
@@ -169,7 +170,10 @@ def test_survivor_serves_read_only_clients_until_quorum_returns(ensemble: RoEnse
     plain.close()
 
     ro = KazooClient(hosts=ensemble.hosts(), timeout=10.0, read_only=True)
+    states: list[KazooState] = []
+    ro.add_listener(states.append)
     ro.start(timeout=20)
+    ro_session = ro.client_id[0]
     try:
         assert ro.get("/ro")[0] == b"v1"
         assert ro.exists("/ro") is not None
@@ -192,6 +196,8 @@ def test_survivor_serves_read_only_clients_until_quorum_returns(ensemble: RoEnse
 
         ensemble.wait("no writes after the quorum came back", writes, 60)
         assert ro.get("/ro")[0] == b"v2"
+        # the read-only session was local to the survivor: the client had to start a new one
+        assert KazooState.LOST in states and ro.client_id[0] != ro_session
         rejoined = ("leader", "follower")
         ensemble.wait("survivor did not rejoin", lambda: ensemble.mode(survivor) in rejoined, 30)
         assert ensemble.word(survivor, "isro") == "rw"
