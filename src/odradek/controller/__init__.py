@@ -5,7 +5,8 @@ controller (Kafka's ZooKeeper mode).
 - ``zk_paths``: Kafka's znode layout and the JSON of each znode (pure).
 - ``zk_store``: the :class:`TopicStore` over kazoo, with watch-fed caches; broker registration;
   partition-state compare-and-set for leaders' ISR changes.
-- ``assignment``: replica assignment for new topics and partitions (pure).
+- ``assignment``: replica assignment for new topics and partitions, and validation of explicit
+  assignments (pure).
 - ``election``: leader election rules (pure).
 - ``context``: the controller's in-memory cluster view and the requests it implies.
 - ``channel``: the controller's per-broker request queues.
