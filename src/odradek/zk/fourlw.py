@@ -6,7 +6,7 @@ Latency is measured by the edge from the moment a request was read to the moment
 handed to the connection (after the txn log fsync for writes), in milliseconds, as Apache's
 ServerStats does: ``srvr``/``stat`` print min/avg/max, ``mntr`` adds Apache 3.8's read and update
 summaries (avg/min/max/cnt/sum and p50/p95/p99/p999 over the last :data:`WINDOW` samples);
-``srst`` resets them with the packet counters.
+``srst`` resets them with the packet counters, ``crst`` the per-connection packet counters.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ class ServerStats:
         self.update = Latency()
         self.base_received = 0  # packet counters at the last reset (the edge keeps totals)
         self.base_sent = 0
+        self.conn_base: dict[int, tuple[int, int]] = {}  # the same per connection (crst)
 
     @property
     def request(self) -> Latency:
@@ -296,6 +297,10 @@ def run(word: str, s: ServerInfo) -> tuple[dict[str, object], str]:
         s.stats.reset(s.received, s.sent)
         return {}, "Server stats reset.\n"
     if word == "crst":
+        base = s.stats.conn_base
+        for c in s.conns:
+            old = base.get(c.id, (0, 0))
+            base[c.id] = (old[0] + c.received, old[1] + c.sent)
         return {}, "Connection stats reset.\n"
     if word in ("wchc", "wchp"):
         return _watch_lists(s, by_path=word == "wchp")

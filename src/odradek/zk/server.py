@@ -130,6 +130,7 @@ class ZkServer:
         if self.conns.pop(conn.id, None) is None:
             return
         self.arrivals.pop(conn.id, None)
+        self.stats.conn_base.pop(conn.id, None)
         ip = conn.peer.rsplit(":", 1)[0]
         self.per_ip[ip] -= 1
         if self.per_ip[ip] <= 0:
@@ -167,22 +168,23 @@ class ZkServer:
 
     def info(self) -> fourlw.ServerInfo:
         conns = []
+        st = self.stats
         for c in self.conns.values():
             state = self.core.conns.get(c.id)
             if state is None:
                 continue
+            base_received, base_sent = st.conn_base.get(c.id, (0, 0))
             conns.append(
                 fourlw.ConnInfo(
                     c.id,
                     c.peer,
-                    state.received,
-                    c.sent,
+                    state.received - base_received,
+                    c.sent - base_sent,
                     state.session_id,
                     state.timeout,
                     len(self.arrivals.get(c.id, ())),
                 )
             )
-        st = self.stats
         return fourlw.ServerInfo(
             self.core, self.config, conns, self.received - st.base_received,
             self.sent - st.base_sent, stats=st,

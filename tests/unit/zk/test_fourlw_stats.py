@@ -80,6 +80,9 @@ async def _exercise(tmp_path: Path) -> None:
         lo, avg, hi = re.search(r"Latency min/avg/max: (\d+)/([\d.]+)/(\d+)", srvr).groups()  # type: ignore[union-attr]
         assert float(avg) == float(m["zk_avg_latency"]) and int(lo) <= int(hi)
         assert "Outstanding: 0" in srvr and "Received: 12" in srvr
+        assert "(queued=0,recved=12,sent=12," in fourlw.run("cons", server.info())[1]
+        assert fourlw.run("crst", server.info())[1] == "Connection stats reset.\n"
+        assert "(queued=0,recved=0,sent=0," in fourlw.run("cons", server.info())[1]
         assert fourlw.run("srst", server.info())[1] == "Server stats reset.\n"
         m = _mntr(server)
         assert m["zk_cnt_readlatency"] == "0" and m["zk_avg_latency"] == "0.0"
