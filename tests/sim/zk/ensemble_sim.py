@@ -94,7 +94,7 @@ class Sim:
         self.syncs: dict[tuple[int, int], Client] = {}  # (server, token) -> session
         self.next_token = 1
         self.newest_committed = 0
-        self.checked = {"read": 0, "write": 0, "sync": 0}
+        self.checked = dict.fromkeys(["read", "write", "sync", "leader read", "learner read"], 0)
         self.read_states: dict[int, Txn] = {}  # zxid -> the txn a read's state ended with
         for i in ids:
             self.restart(i)
@@ -271,6 +271,8 @@ class Sim:
         assert zxid >= need, f"client {c.cid} read {zxid:#x} after a sync, {need:#x} committed"
         c.seen = zxid
         self.checked["read"] += 1
+        where = "leader read" if isinstance(node.peer.role, Leader) else "learner read"
+        self.checked[where] += 1
 
     def submit(self, node: Node, wid: int) -> None:
         role = node.peer.role
