@@ -80,6 +80,23 @@ def test_explicit_assignments(apache_cluster: LocalCluster) -> None:
         assert error_of(a.create_partitions([bad_rf])["placed"]) == invalid
         assert len(replicas_in_zk(zk, "placed")) == 7
 
+        # through kafka-python, which sends what it is given: partition ids must be 0..n-1
+        from kafka import KafkaAdminClient
+        from kafka.admin import NewTopic as KNewTopic
+        from kafka.errors import InvalidReplicationAssignmentError
+
+        kp = KafkaAdminClient(bootstrap_servers=c.bootstrap.split(","), request_timeout_ms=10000)
+        try:
+            for name, lists in (("gap", {0: [1], 2: [2]}), ("odd", {0: [1, 2], 1: [3]})):
+                with pytest.raises(InvalidReplicationAssignmentError):
+                    kp.create_topics([KNewTopic(name, replica_assignments=lists)])
+            kp.create_topics(
+                [KNewTopic("dry", replica_assignments={0: [2, 3]})], validate_only=True
+            )
+        finally:
+            kp.close()
+        assert not {"gap", "odd", "dry"} & set(zk.get_children("/brokers/topics"))
+
         # Kafka's ZooKeeper mode does not check brokers at creation: a replica on a broker
         # that is not (yet) registered is kept; the partition is led by the live one
         a.create_topics([NewTopic("ahead", 1, replica_assignment=[[2, 4]])])["ahead"].result(20)
