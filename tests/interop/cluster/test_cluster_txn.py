@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster_harness import BROKER_PROPS, create_topic, leaders, make_cluster, wait_for
+from cluster_harness import BROKER_PROPS, admin, create_topic, leaders, make_cluster, wait_for
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from odradek.broker.cluster_main import LocalCluster, ZkServer
@@ -217,6 +217,10 @@ def test_send_offsets_with_group_and_txn_coordinators_on_different_brokers(
     assert sum(after.values()) == 60
     out = read_values(c.bootstrap, "ctp-out", 3, "read_committed")
     assert sorted(out) == sorted(v.replace(b"in-", b"out-") for v in seen)
+    # the group is empty now: DeleteGroups is answered once its tombstones are replicated
+    a = admin(c.bootstrap)  # kept referenced: a destroyed client never completes its futures
+    a.delete_consumer_groups([group])[group].result(20)
+    assert all(o < 0 for o in _committed(c.bootstrap, group, "ctp-in").values())
 
 
 def _poll_into(consumer: Consumer, seen: list[bytes]) -> int:
