@@ -68,7 +68,10 @@ def _run(c: LocalCluster, victim: int) -> tuple[set[int], set[int]]:
         except KafkaException as exc:
             err = exc.args[0]
             if err.txn_requires_abort():
-                p.abort_transaction(60)  # aborted for sure: the same transaction again
+                try:
+                    p.abort_transaction(60)  # aborted for sure: the same transaction again
+                except KafkaException:
+                    p = _producer(bootstrap)  # a new instance aborts it when fencing the old
             elif err.retriable():
                 try:
                     p.commit_transaction(60)

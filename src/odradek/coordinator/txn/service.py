@@ -93,8 +93,8 @@ class TransactionCoordinator:
     def when_committed(self, txn_id: str, callback: Completion) -> None:
         """``callback`` once everything written for ``txn_id``'s partition is committed."""
         entry = self._shards.get(self.partition_for(txn_id)) if txn_id else None
-        if entry is None:
-            callback(ErrorCode.NONE)
+        if entry is None:  # unloaded meanwhile: another broker coordinates it now
+            callback(ErrorCode.NOT_COORDINATOR if txn_id else ErrorCode.NONE)
             return
         entry[0].when_committed(entry[0].last_offset, callback)
 
