@@ -1,6 +1,7 @@
 """A follower whose log ends below the leader's log start offset (DeleteRecords on the leader
 while the follower was down) restarts its log at the leader's log start, catches up and rejoins
-the ISR; a follower that is up follows the leader's log start. On Apache ZooKeeper 3.8."""
+the ISR; a follower that is up follows the leader's log start; a replica added by a
+reassignment starts at the leader's log start. On Apache ZooKeeper 3.8."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from cluster_harness import AckedProducer, admin, leaders, wait_for
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
+from kafka import KafkaAdminClient
+from kafka import TopicPartition as KTopicPartition
 
 from odradek.broker.cluster_main import LocalCluster
 
@@ -90,3 +93,12 @@ def test_follower_behind_log_start_restarts_there(apache_cluster: LocalCluster) 
     by_offset = {off: value for value, (_p, off) in p.acked.items()}
     seen = read_from(c.bootstrap, "ls", 300, 50)
     assert seen == {o: by_offset[o] for o in range(300, 350)}
+
+    # a new, empty replica of a log that no longer starts at 0 starts at the leader's start
+    kp = KafkaAdminClient(bootstrap_servers=c.brokers[2].bootstrap, request_timeout_ms=10000)
+    try:
+        kp.alter_partition_reassignments({KTopicPartition("ls", 0): [2, 3]})
+    finally:
+        kp.close()
+    wait_for(lambda: sorted(leaders(c.bootstrap, "ls")[0][1]) == [2, 3], 30, "isr [2, 3]")
+    wait_for(lambda: log_start_of(c, 3) == 300, 10, "broker 3's log start 300")
