@@ -9,6 +9,7 @@ Sans-IO core (no sockets, files or clocks; ``now`` is passed in):
   ``acl``/``paths``  ACL evaluation (world, auth, digest, ip) and path validation
   ``processor``  turns a write request into a txn, validated against outstanding changes
   ``reads``      read requests; ``core`` ties connections, sessions and requests together
+  ``stats``      request latency (read/update summaries) and packet counters for the 4lw
 
 Edge (asyncio, files): ``connection`` (framing, 4lw detection), ``server`` (group-committed
 txn log, snapshots, timers), ``txnlog``/``snapshot``/``database`` (on-disk format, restore,

@@ -28,6 +28,7 @@ from odradek.zk.codes import WRITE_OPS
 from odradek.zk.config import ZkConfig
 from odradek.zk.connection import ClientConnection
 from odradek.zk.core import CoreConfig, ZkCore
+from odradek.zk.stats import ServerStats
 from odradek.zk.txnlog import TxnLog, datasync
 
 Out = list[tuple[int, bytes | None]]
@@ -53,7 +54,7 @@ class ZkServer:
         self.next_conn = 1
         self.received = 0
         self.sent = 0
-        self.stats = fourlw.ServerStats()
+        self.stats = ServerStats()
         self.arrivals: dict[int, deque[tuple[int, bool]]] = {}  # conn -> (ns, is a write)
         self.pending_out: Out = []
         self.inflight_out: Out = []

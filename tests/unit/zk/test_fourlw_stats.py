@@ -14,10 +14,11 @@ from odradek.zk import fourlw
 from odradek.zk.codes import Op
 from odradek.zk.config import ZkConfig
 from odradek.zk.server import ZkServer
+from odradek.zk.stats import Latency, ServerStats
 
 
 def test_latency_summary_percentiles_and_reset() -> None:
-    lat = fourlw.Latency()
+    lat = Latency()
     assert lat.summary("readlatency")["p99_readlatency"] == 0 and lat.low() == 0
     for ms in range(1, 101):
         lat.add(ms * 1_000_000)
@@ -25,7 +26,7 @@ def test_latency_summary_percentiles_and_reset() -> None:
     assert s["cnt_readlatency"] == 100 and s["sum_readlatency"] == 5050
     assert (s["min_readlatency"], s["max_readlatency"], s["avg_readlatency"]) == (1, 100, 50.5)
     assert (s["p50_readlatency"], s["p95_readlatency"], s["p99_readlatency"]) == (50, 95, 99)
-    stats = fourlw.ServerStats()
+    stats = ServerStats()
     stats.add(2_500_000, update=True)
     stats.add(500_000, update=False)
     assert stats.update.count == 1 and stats.read.count == 1
