@@ -9,6 +9,7 @@ import struct
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cluster_harness import BROKER_PROPS, admin, create_topic, leaders, make_cluster, wait_for
@@ -37,19 +38,21 @@ def txn_cluster(odradek_zk: ZkServer, tmp_path: Path) -> Iterator[LocalCluster]:
     c.stop()
 
 
-def find_coordinator(bootstrap: str, key: str, key_type: int) -> tuple[int, int]:
-    """(error code, node id) of a FindCoordinator v3 sent to the first bootstrap broker."""
+def call(bootstrap: str, api_key: int, version: int, fields: dict[str, object]) -> Any:
+    """One flexible-version request to the first bootstrap broker; the decoded response."""
     host, port = bootstrap.split(",")[0].rsplit(":", 1)
-    body = kio_codec.encode_request(
-        shapes.build(kio_codec.request_class(10, 3), {"key": key, "key_type": key_type})
-    )
-    frame = encode_request_header(10, 3, 1, "txn-test") + body
-    with socket.create_connection((host, int(port)), timeout=5) as s:
+    body = kio_codec.encode_request(shapes.build(kio_codec.request_class(api_key, version), fields))
+    frame = encode_request_header(api_key, version, 1, "txn-test") + body
+    with socket.create_connection((host, int(port)), timeout=35) as s:
         s.sendall(struct.pack(">i", len(frame)) + frame)
         size = struct.unpack(">i", _read(s, 4))[0]
         data = memoryview(_read(s, size))
-    off = skip_tagged_fields(data, 4)
-    resp = kio_codec.decode_response(10, 3, data, off)
+    return kio_codec.decode_response(api_key, version, data, skip_tagged_fields(data, 4))
+
+
+def find_coordinator(bootstrap: str, key: str, key_type: int) -> tuple[int, int]:
+    """(error code, node id) of a FindCoordinator v3."""
+    resp = call(bootstrap, 10, 3, {"key": key, "key_type": key_type})
     return int(resp.error_code.value), int(resp.node_id)
 
 
@@ -133,6 +136,13 @@ def test_transactions_across_partition_leaders(txn_cluster: LocalCluster) -> Non
         else:
             p.flush(30)
             p.abort_transaction(30)
+
+    # brokers that do not lead the id's __transaction_state partition refuse it
+    owner = coordinator_node(c.bootstrap, "tx-a", TRANSACTION)
+    for node, b in c.brokers.items():
+        resp = call(b.bootstrap, 22, 4, {"transactional_id": "tx-a", "transaction_timeout": 30000,
+                                          "producer_id": -1, "producer_epoch": -1})  # fmt: skip
+        assert (resp.error_code.value == 16) == (node != owner)  # NOT_COORDINATOR
 
     committed = read_values(c.bootstrap, "tx-out", 3, "read_committed")
     expected = {b"c1-%d" % i for i in range(30)} | {b"c2-%d" % i for i in range(30)}
