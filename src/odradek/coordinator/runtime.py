@@ -123,10 +123,11 @@ class CoordinatorShard:
     def load(self, reader: PartitionReader) -> int:
         """Replay every record of the partition; return how many were replayed."""
         count = 0
-        txn_aware = hasattr(self.machine, "replay_txn") and getattr(
-            reader, "reads_transactions", False
-        )
-        entries = reader.read_from(0, self.machine) if txn_aware else reader.read_from(0)  # type: ignore[call-arg]
+        if hasattr(self.machine, "replay_txn") and getattr(reader, "reads_transactions", False):
+            # transactional batches and markers go to the machine as the reader meets them
+            entries = reader.read_from(0, self.machine)  # type: ignore[call-arg]
+        else:
+            entries = reader.read_from(0)
         for offset, key, value in entries:
             self.machine.replay(offset, key, value)
             self.last_offset = offset
@@ -149,7 +150,7 @@ class CoordinatorShard:
                 if result.after:
                     self.when_committed(last, _run_all(result.after))
                 return error
-        elif result.after and self.last_offset >= 0 and error == ErrorCode.NONE:
+        elif result.after and self.last_offset >= 0:
             # nothing written, but the answer may rest on state not yet committed
             self.when_committed(self.last_offset, _run_all(result.after))
             return error
