@@ -174,6 +174,35 @@ class LocalCluster:
     def kill9(self, node_id: int) -> None:
         self.brokers[node_id].kill9()
 
+    def wait_until_formed(self, timeout: float = 30.0) -> bool:
+        """Wait until every broker's metadata lists every broker (the controller has told them
+        all of each other); False if that did not happen within ``timeout`` seconds."""
+        from kio.schema.metadata.v12.request import MetadataRequest
+
+        from odradek.testing.wire import WireClient
+
+        want = set(self.brokers)
+        deadline = time.monotonic() + timeout
+        pending = dict(self.brokers)
+        while pending and time.monotonic() < deadline:
+            for node_id, b in list(pending.items()):
+                with contextlib.suppress(OSError):
+                    c = WireClient(b.bootstrap, timeout=2.0)
+                    try:
+                        req = MetadataRequest(
+                            topics=(),
+                            allow_auto_topic_creation=False,
+                            include_topic_authorized_operations=False,
+                        )
+                        resp = c.request(3, 12, req)
+                    finally:
+                        c.close()
+                    if {x.node_id for x in resp.brokers} >= want:
+                        del pending[node_id]
+            if pending:
+                time.sleep(0.1)
+        return not pending
+
     @property
     def bootstrap(self) -> str:
         return ",".join(b.bootstrap for b in self.brokers.values())
@@ -228,6 +257,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         cluster.start(args.brokers)
+        if not cluster.wait_until_formed():
+            print("warning: not every broker sees all the others yet", flush=True)
         for node_id, b in sorted(cluster.brokers.items()):
             print(f"broker {node_id}   pid={b.pid} {b.bootstrap} data={b.data_dir}", flush=True)
         print(f"bootstrap.servers={cluster.bootstrap}", flush=True)

@@ -120,7 +120,7 @@ class TopicService:
             raise KafkaError(
                 ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0."
             )
-        brokers = len(self.broker.live_brokers())
+        brokers = self._registered_brokers()
         if replication_factor > brokers and not assignment:
             raise KafkaError(
                 ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -158,12 +158,21 @@ class TopicService:
         number of live brokers, so a small cluster (or a single broker) can still host it."""
         if self.store.get(name) is not None:
             return
-        rf = min(replication_factor, len(self.broker.live_brokers()))
+        rf = min(replication_factor, self._registered_brokers())
         try:
             self.create(name, partitions, rf, configs)
         except KafkaError as exc:
             if exc.code != ErrorCode.TOPIC_ALREADY_EXISTS:
                 raise
+
+    def _registered_brokers(self) -> int:
+        """How many brokers a new topic can be placed on: in cluster mode the registrations in
+        ZooKeeper, the same set the default placement draws from (this broker's metadata
+        cache can lag behind a broker that has just registered)."""
+        cluster = self.broker.cluster
+        if cluster is not None:
+            return len(cluster.store.live_brokers()) or len(self.broker.live_brokers())
+        return len(self.broker.live_brokers())
 
     def delete(self, name: str) -> None:
         info = self.require(name)
