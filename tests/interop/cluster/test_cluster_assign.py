@@ -102,6 +102,12 @@ def test_explicit_assignments(apache_cluster: LocalCluster) -> None:
         a.create_topics([NewTopic("ahead", 1, replica_assignment=[[2, 4]])])["ahead"].result(20)
         assert replicas_in_zk(zk, "ahead") == {0: [2, 4]}
         wait_for(lambda: leaders(c.bootstrap, "ahead")[0][0] == 2, 20, "leader 2")
+        # no live replica at all: created, but no leader within the request timeout, which
+        # Kafka answers REQUEST_TIMED_OUT
+        nowhere = NewTopic("nowhere", 1, replica_assignment=[[7, 8]])
+        fut = a.create_topics([nowhere], request_timeout=15, operation_timeout=2)["nowhere"]
+        assert error_of(fut) == int(KafkaError.REQUEST_TIMED_OUT)
+        assert replicas_in_zk(zk, "nowhere") == {0: [7, 8]}
     finally:
         zk.stop()
         zk.close()

@@ -9,7 +9,7 @@ from typing import Any
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
-from odradek.broker.handlers.leader_wait import when_leaders_known
+from odradek.broker.handlers.leader_wait import mark_timed_out, when_leaders_known
 from odradek.common.errors import KafkaError
 from odradek.controller.assignment import validate_added_partitions
 
@@ -40,8 +40,12 @@ def handle(ctx: RequestContext, request: Any) -> Any:
             code, message = error_of(exc)
             entry.update(error_code=code, error_message=message)
         out.append(entry)
-    response = respond(ctx, {"throttle_time": 0, "results": out})
-    return when_leaders_known(ctx, request, grown, response)
+
+    def build(timed_out: set[str]) -> Any:
+        mark_timed_out(out, timed_out)
+        return respond(ctx, {"throttle_time": 0, "results": out})
+
+    return when_leaders_known(ctx, request, grown, build)
 
 
 SPEC = ApiSpec(37, "CreatePartitions", 0, 3, kio_handler=handle)

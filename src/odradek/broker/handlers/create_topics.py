@@ -9,7 +9,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers.base import error_of, respond
 from odradek.broker.handlers.describe_configs import describe_topic_configs
-from odradek.broker.handlers.leader_wait import when_leaders_known
+from odradek.broker.handlers.leader_wait import mark_timed_out, when_leaders_known
 from odradek.common.errors import ErrorCode, KafkaError
 from odradek.controller.assignment import validate_topic_assignment
 from odradek.controller.metadata_store import TopicInfo
@@ -70,10 +70,14 @@ def handle(ctx: RequestContext, request: Any) -> Any:
             code, message = error_of(exc)
             entry.update(error_code=code, error_message=message)
         results.append(entry)
-    response = respond(ctx, {"throttle_time": 0, "topics": results})
     created = [(str(e["name"]), int(str(e["num_partitions"]))) for e in results]
     created = [c for c, e in zip(created, results, strict=True) if e.get("error_code") == 0]
-    return when_leaders_known(ctx, request, [] if validate_only else created, response)
+
+    def build(timed_out: set[str]) -> Any:
+        mark_timed_out(results, timed_out)
+        return respond(ctx, {"throttle_time": 0, "topics": results})
+
+    return when_leaders_known(ctx, request, [] if validate_only else created, build)
 
 
 SPEC = ApiSpec(19, "CreateTopics", 2, 7, kio_handler=handle)
