@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,7 +26,7 @@ from odradek.net.client import BrokerClient
 from odradek.protocol import kio_codec, shapes
 from odradek.protocol.fetch_response import decode_fetch_response
 from odradek.protocol.header import encode_request_header, response_header_flexible
-from odradek.protocol.primitives import DecodeError, skip_tagged_fields
+from odradek.protocol.primitives import DecodeError, skip_tagged_fields, uvarint, write_string
 from odradek.records.batch import HEADER_SIZE as BATCH_HEADER_SIZE
 from odradek.records.batch import read_header
 from odradek.replication.throttle import ReplicationThrottle
@@ -65,6 +66,44 @@ class FetcherConfig:
     backoff_s: float = 0.2
     request_timeout_s: float = 30.0
     throttle: ReplicationThrottle | None = None  # follower.replication.throttled.rate
+
+
+_FETCH_HEAD = struct.Struct(">iiiibii")  # replica_id ... session_epoch (Fetch v12)
+_FETCH_PARTITION = struct.Struct(">iiqiqib")  # partition ... partition_max_bytes, no tags
+_FETCH_TAIL = b"\x01\x01\x00"  # no forgotten topics, rack_id "", no tags (cluster_id null)
+
+
+def encode_replica_fetch(
+    replica_id: int, config: FetcherConfig, topics: dict[str, list[tuple[int, int, int, int]]]
+) -> bytes:
+    """The body of a Fetch v12 request from a follower, written directly (no entity objects).
+
+    ``topics`` maps a topic to ``(partition, current_leader_epoch, fetch_offset,
+    log_start_offset)`` tuples. Layout (flexible version, compact arrays and strings)::
+
+        replica_id i32, max_wait_ms i32, min_bytes i32, max_bytes i32, isolation_level i8,
+        session_id i32, session_epoch i32,
+        topics [topic, partitions [partition i32, current_leader_epoch i32, fetch_offset i64,
+                last_fetched_epoch i32, log_start_offset i64, partition_max_bytes i32, tags],
+                tags],
+        forgotten_topics_data [], rack_id, tags
+    """
+    out = bytearray(
+        _FETCH_HEAD.pack(
+            replica_id, config.max_wait_ms, config.min_bytes, config.max_bytes, 0, 0, -1
+        )
+    )
+    out += uvarint(len(topics) + 1)
+    pack = _FETCH_PARTITION.pack
+    limit = config.partition_max_bytes
+    for name, parts in topics.items():
+        write_string(out, name, compact=True)
+        out += uvarint(len(parts) + 1)
+        for partition, epoch, fetch_offset, log_start in parts:
+            out += pack(partition, epoch, fetch_offset, -1, log_start, limit, 0)
+        out += b"\x00"
+    out += _FETCH_TAIL
+    return bytes(out)
 
 
 class ReplicaFetcher:
@@ -114,9 +153,11 @@ class ReplicaFetcher:
                 await asyncio.sleep(self.config.backoff_s)
 
     async def _call(self, api_key: int, version: int, request: Any) -> tuple[memoryview, int]:
+        """Send a request (a kio entity, or an already encoded body) and await its response."""
         cid = self.client.next_correlation_id()
         head = encode_request_header(api_key, version, cid, f"replica-fetcher-{self.host.local_id}")
-        frame = [head, kio_codec.encode_request(request)]
+        body = request if isinstance(request, bytes) else kio_codec.encode_request(request)
+        frame = [head, body]
         resp = await self.client.request(cid, frame, self.config.request_timeout_s)
         # the client strips the correlation id; a flexible header adds a tag section
         off = skip_tagged_fields(resp, 0) if response_header_flexible(api_key, version) else 0
@@ -178,7 +219,7 @@ class ReplicaFetcher:
     # ------------------------------------------------------------------ fetch
     async def _fetch_once(self) -> bool:
         logs: dict[TopicPartition, Log] = {}
-        topics: dict[str, list[dict[str, int]]] = {}
+        topics: dict[str, list[tuple[int, int, int, int]]] = {}
         throttle = self.config.throttle
         for tp, st in self.partitions.items():
             if st.truncating:
@@ -188,33 +229,11 @@ class ReplicaFetcher:
                 continue
             logs[tp] = lg
             topics.setdefault(tp[0], []).append(
-                {
-                    "partition": tp[1],
-                    "current_leader_epoch": st.leader_epoch,
-                    "fetch_offset": lg.log_end_offset,
-                    "last_fetched_epoch": -1,
-                    "log_start_offset": lg.log_start_offset,
-                    "partition_max_bytes": self.config.partition_max_bytes,
-                }
+                (tp[1], st.leader_epoch, lg.log_end_offset, lg.log_start_offset)
             )
         if not logs:
             return False
-        cfg = self.config
-        req = shapes.build(
-            kio_codec.request_class(1, FETCH_VERSION),
-            {
-                "replica_id": self.host.local_id,
-                "max_wait": cfg.max_wait_ms,
-                "min_bytes": cfg.min_bytes,
-                "max_bytes": cfg.max_bytes,
-                "isolation_level": 0,
-                "session_id": 0,
-                "session_epoch": -1,
-                "topics": [{"topic": t, "partitions": ps} for t, ps in topics.items()],
-                "forgotten_topics_data": [],
-                "rack_id": "",
-            },
-        )
+        req = encode_replica_fetch(self.host.local_id, self.config, topics)
         resp, off = await self._call(1, FETCH_VERSION, req)
         view = decode_fetch_response(FETCH_VERSION, resp, off)
         if view.error_code:

@@ -12,6 +12,7 @@ Fetch sessions (KIP-227) decide which partitions are read and which are answered
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -274,13 +275,42 @@ async def _wait_and_read(
     clock = broker.clock
     deadline = clock.monotonic() + req.max_wait_ms / 1000
     tps = [(t.name, t.partition) for t in targets if t.name is not None]
+    follower = broker.replicas.is_follower_read(req.replica_id)
     while True:
         read, size = _read_all(ctx, req, targets)
         remaining = deadline - clock.monotonic()
         if _ready(read, size, req) or remaining <= 0 or ctx.connection.closed:
             return _respond(ctx, d, read)
-        if not await broker.purgatory.wait(tps, remaining):
+        ready = _follower_ready(ctx, targets) if follower else None
+        if not await broker.purgatory.wait(tps, remaining, ready):
             return _respond(ctx, d, _read_all(ctx, req, targets)[0])
+
+
+def _follower_ready(ctx: RequestContext, targets: list[_Target]) -> Callable[[], bool] | None:
+    """A parked follower fetch completes once a partition's log end moved away from its fetch
+    offset (new data, or a truncation) or the partition is no longer led here (Kafka's
+    DelayedFetch for a replica): a high watermark step, which the follower learns from its next
+    fetch anyway, does not wake it."""
+    replicas = ctx.broker.replicas
+    watched: list[tuple[str, int, Log, int]] = []
+    for t in targets:
+        if t.name is None:
+            continue
+        try:
+            watched.append(
+                (t.name, t.partition, replicas.log_for(t.name, t.partition), t.fetch_offset)
+            )
+        except KafkaError:
+            return None  # an error to report: any change wakes it
+
+    def ready() -> bool:
+        for name, partition, lg, offset in watched:
+            # log_for raises once leadership moved: the purgatory then completes the waiter
+            if lg.log_end_offset != offset or replicas.log_for(name, partition) is not lg:
+                return True
+        return False
+
+    return ready
 
 
 SPEC = ApiSpec(1, "Fetch", 4, 16, raw_handler=handle)
