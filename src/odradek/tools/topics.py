@@ -29,6 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help="topic name (a regular expression except with --create)")
     p.add_argument("--partitions", type=int, help="number of partitions")
     p.add_argument("--replication-factor", type=int, help="replicas per partition")
+    p.add_argument(
+        "--replica-assignment",
+        metavar="B1:B2,B1:B2,...",
+        help="replica lists per partition (partitions by ',', brokers by ':'); with --alter it"
+        " lists every partition, the existing ones first",
+    )
     p.add_argument("--config", action="append", default=[], metavar="K=V", help="topic config")
     p.add_argument("--if-not-exists", action="store_true", help="create only if absent")
     p.add_argument("--if-exists", action="store_true", help="alter/delete/describe if present")
@@ -63,14 +69,38 @@ def _run(argv: list[str]) -> int:
     return handler(admin, args)
 
 
+def parse_replica_assignment(text: str) -> list[list[int]]:
+    """``1:2,2:3`` -> ``[[1, 2], [2, 3]]`` (kafka-topics' --replica-assignment format)."""
+    try:
+        lists = [[int(b) for b in part.split(":")] for part in text.split(",")]
+    except ValueError:
+        raise ClientError(f"invalid --replica-assignment {text!r}: expected B1:B2,B1:B2") from None
+    for i, lst in enumerate(lists):
+        if len(set(lst)) != len(lst):
+            raise ClientError(f"partition {i}: duplicate broker in {lst}")
+    return lists
+
+
 def create(admin: AdminClient, args: argparse.Namespace) -> int:
     configs = parse_pairs(args.config)
-    new = NewTopic(
-        args.topic,
-        num_partitions=args.partitions if args.partitions is not None else -1,
-        replication_factor=args.replication_factor if args.replication_factor is not None else -1,
-        config=configs,
-    )
+    if args.replica_assignment:
+        if args.partitions is not None or args.replication_factor is not None:
+            raise ClientError(
+                "--replica-assignment cannot be used with --partitions or --replication-factor"
+            )
+        lists = parse_replica_assignment(args.replica_assignment)
+        new = NewTopic(
+            args.topic, num_partitions=len(lists), replica_assignment=lists, config=configs
+        )
+    else:
+        new = NewTopic(
+            args.topic,
+            num_partitions=args.partitions if args.partitions is not None else -1,
+            replication_factor=(
+                args.replication_factor if args.replication_factor is not None else -1
+            ),
+            config=configs,
+        )
     result = wait_all(admin.create_topics([new], request_timeout=args.timeout), args.timeout)
     outcome = result[args.topic]
     if isinstance(outcome, BaseException):
@@ -185,9 +215,21 @@ def alter(admin: AdminClient, args: argparse.Namespace) -> int:
     names = matching_topics(admin, args)
     if not _require(names, args) or not names:
         return 0
-    futures = admin.create_partitions(
-        [NewPartitions(n, args.partitions) for n in names], request_timeout=args.timeout
-    )
+    if args.replica_assignment:
+        lists = parse_replica_assignment(args.replica_assignment)
+        if len(lists) != args.partitions:
+            raise ClientError(
+                f"--replica-assignment lists {len(lists)} partitions, --partitions is "
+                f"{args.partitions}"
+            )
+        md = admin.list_topics(timeout=args.timeout).topics
+        new = [
+            NewPartitions(n, args.partitions, replica_assignment=lists[len(md[n].partitions) :])
+            for n in names
+        ]
+    else:
+        new = [NewPartitions(n, args.partitions) for n in names]
+    futures = admin.create_partitions(new, request_timeout=args.timeout)
     return _report(wait_all(futures, args.timeout))
 
 

@@ -126,3 +126,25 @@ def test_explicit_assignments(apache_cluster: LocalCluster) -> None:
     rows = [line.strip() for line in kcat.stdout.splitlines() if "partition " in line]
     replicas = {r.split(",")[0]: r.split("replicas: ")[1].split(", isrs")[0] for r in rows}
     assert replicas["partition 0"] == "3,1" and replicas["partition 4"] == "1,3", rows
+
+    # odradek topics --replica-assignment, in kafka-topics' format
+    def topics(*extra: str) -> str:
+        res = subprocess.run(
+            [sys.executable, "-m", "odradek.cli", "topics", "--bootstrap-server", c.bootstrap,
+             *extra],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    topics("--create", "--topic", "cli-placed", "--replica-assignment", "2:3,3:1")
+    topics("--alter", "--topic", "cli-placed", "--partitions", "3",
+           "--replica-assignment", "2:3,3:1,1:2")  # fmt: skip
+    wait_for(lambda: len(leaders(c.bootstrap, "cli-placed")) == 3, 20, "3 partitions")
+    described = topics("--describe", "--topic", "cli-placed")
+    rows = {
+        int(line.split("Partition: ")[1].split()[0]): line.split("Replicas: ")[1].split()[0]
+        for line in described.splitlines()
+        if "Partition: " in line
+    }
+    assert rows == {0: "2,3", 1: "3,1", 2: "1,2"}, described
