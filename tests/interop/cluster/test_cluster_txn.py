@@ -247,6 +247,8 @@ def test_transactions_on_a_one_broker_cluster(odradek_zk: ZkServer, tmp_path: Pa
     props = {**BROKER_PROPS, "default.replication.factor": "1"}
     c = LocalCluster(tmp_path, odradek_zk.hosts + chroot, props).start(1)
     try:
+        a = admin(c.bootstrap)
+        wait_for(lambda: a.list_topics(timeout=3).controller_id >= 0, 30, "a controller")
         create_topic(c.bootstrap, "one", partitions=2, rf=1, brokers=1)
         coordinator_node(c.bootstrap, "tx-one", TRANSACTION)
         p = txn_producer(c.bootstrap, "tx-one")
