@@ -1,6 +1,9 @@
 """Jute, ZooKeeper's binary encoding: big-endian ints/longs, length-prefixed buffers and strings.
 
-A ``buffer`` or ``vector`` with length ``-1`` is null. Decoding never trusts a length: a buffer or
+A ``buffer`` or ``vector`` with length ``-1`` is null. Znode data keeps the difference between
+null and empty (clients read back what they wrote): :meth:`Reader.data` returns the
+:data:`NULL_DATA` singleton, an empty ``bytes``, for a null buffer and ``Writer.buffer`` writes it
+back as ``-1``. Decoding never trusts a length: a buffer or
 vector that would run past the end raises :class:`JuteError` (a marshalling error on the wire).
 """
 
@@ -22,6 +25,15 @@ _INT_LONG_INT = struct.Struct(">iqi")
 
 class JuteError(ValueError):
     """Bytes that do not decode as the expected jute record."""
+
+
+class NullData(bytes):
+    """Type of :data:`NULL_DATA`: empty bytes that stand for a null buffer."""
+
+    __slots__ = ()
+
+
+NULL_DATA = NullData()
 
 
 class Reader:
@@ -71,9 +83,9 @@ class Reader:
         return bytes(self.buf[pos : pos + n])
 
     def data(self) -> bytes:
-        """A buffer where null reads as empty (znode data)."""
+        """A buffer where null reads as :data:`NULL_DATA` (znode data)."""
         value = self.buffer()
-        return b"" if value is None else value
+        return NULL_DATA if value is None else value
 
     def ustring(self) -> str:
         raw = self.buffer()
@@ -117,7 +129,7 @@ class Writer:
         return self
 
     def buffer(self, v: bytes | None) -> Writer:
-        if v is None:
+        if v is None or v is NULL_DATA:
             self.out += b"\xff\xff\xff\xff"
         else:
             self.out += _INT.pack(len(v))

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from odradek.zk.codes import Op
-from odradek.zk.jute import JuteError, Reader, Writer
+from odradek.zk.jute import NULL_DATA, JuteError, Reader, Writer
 from odradek.zk.records import ACLs, acls_bytes, read_acls, write_acls
 
 _INT = struct.Struct(">i")
@@ -111,7 +111,7 @@ def _write_record(w: Writer, rec: Record) -> None:
             (
                 _INT.pack(len(path)),
                 path,
-                _INT.pack(len(rec.data)),
+                _INT.pack(-1 if rec.data is NULL_DATA else len(rec.data)),
                 rec.data,
                 acls_bytes(rec.acl),
                 _LONG_INT.pack(rec.owner, rec.parent_cversion),

@@ -59,7 +59,7 @@ def launch(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     cfg = Path(args[-1])
     lines = list(LOOPBACK_LINES)
     if target() == "apache":
-        _append(cfg, lines + ["admin.enableServer=false"])
+        _append(cfg, [*lines, "admin.enableServer=false"])
         cmd = [args[0], "-Xmx256m", "-XX:+UseSerialGC", *args[1:]]
     else:
         lines += [f"{k}={v}" for k, v in _properties(args).items()]
