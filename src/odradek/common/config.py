@@ -185,6 +185,8 @@ _BROKER: list[tuple[str, str, str | None]] = [
     ("offsets.topic.segment.bytes", "int", "104857600"),
     ("offsets.retention.minutes", "int", "10080"),
     ("offsets.retention.check.interval.ms", "long", "600000"),
+    ("offsets.commit.timeout.ms", "int", "5000"),
+    ("request.timeout.ms", "int", "30000"),
     ("transaction.state.log.num.partitions", "int", "50"),
     ("transaction.state.log.replication.factor", "int", "3"),
     ("transaction.state.log.min.isr", "int", "2"),
