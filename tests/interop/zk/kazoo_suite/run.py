@@ -87,7 +87,7 @@ def command(modules: list[str], extra: list[str]) -> list[str]:
         "-m",
         "pytest",
         "-c",
-        str(HERE / "pytest.ini"),
+        str(HERE / "kazoo_pytest.ini"),
         "--rootdir",
         str(HERE),
         "-p",
