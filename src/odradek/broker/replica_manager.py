@@ -68,7 +68,7 @@ class ReplicaManager:
         purgatory = self.broker.purgatory
 
         async def wait(tps: list[tuple[str, int]], left: float) -> bool:
-            return await purgatory.wait(tps, left, ready)
+            return await purgatory.wait(tps, left, ready, order=last_offset)
 
         return await replicas.wait_committed(topic, partition, last_offset, timeout_s, wait)
 

@@ -75,3 +75,59 @@ def test_timeout_notify_all_and_failing_predicate() -> None:
     assert forced is True
     assert failing is True
     assert left == 0
+
+
+def test_ordered_waiters_complete_lowest_offset_first_and_checks_stay_bounded() -> None:
+    async def run() -> tuple[list[list[int]], int, int, bool]:
+        purgatory = FetchPurgatory()
+        hw = {"value": 0}
+        checks = {"n": 0}
+        completed: list[int] = []
+
+        def committed(offset: int) -> bool:
+            checks["n"] += 1
+            return hw["value"] > offset
+
+        async def produce(offset: int) -> None:
+            await purgatory.wait([TP], 5.0, lambda: committed(offset), order=offset)
+            completed.append(offset)
+
+        tasks = [asyncio.ensure_future(produce(o)) for o in range(0, 1000, 10)]  # 100 waiters
+        await asyncio.sleep(0)
+        rounds = []
+        for step in (5, 5, 55, 1000):
+            hw["value"] = step
+            before = len(completed)
+            purgatory.notify(TP)
+            await asyncio.sleep(0)
+            rounds.append(sorted(completed[before:]))
+        await asyncio.gather(*tasks)
+        timed_out = await purgatory.wait([TP], 0.01, lambda: False, order=5)
+        return rounds, checks["n"], purgatory.waiting(TP), timed_out
+
+    rounds, checks, left, timed_out = asyncio.run(run())
+    assert rounds[0] == [0]
+    assert rounds[1] == []  # a repeated high watermark completes nothing more
+    assert rounds[2] == [10, 20, 30, 40, 50]
+    assert rounds[3] == list(range(60, 1000, 10))
+    # each notify checks the completed waiters plus one: 2 + 1 + 6 + 94, not 100 per notify
+    assert checks == 103
+    assert left == 0
+    assert timed_out is False
+
+
+def test_ordered_waiters_released_by_notify_all() -> None:
+    async def run() -> list[bool]:
+        purgatory = FetchPurgatory()
+        waits = [
+            asyncio.ensure_future(purgatory.wait([TP], 5.0, lambda: False, order=o))
+            for o in (3, 1, 2)
+        ]
+        await asyncio.sleep(0)
+        purgatory.notify(TP)
+        await asyncio.sleep(0)
+        pending = [not w.done() for w in waits]
+        purgatory.notify_all()
+        return pending + list(await asyncio.gather(*waits))
+
+    assert asyncio.run(run()) == [True, True, True, True, True, True]
