@@ -69,7 +69,9 @@ class Learner(Role):
 
     # ------------------------------------------------------------ events
     def link_lost(self, other: int, now: int) -> None:
-        if other == self.leader:
+        # before LEADERINFO nothing of this leader's stream can be missing (a restarted leader
+        # numbers its frames from 0 again): only a gap after it means lost messages
+        if other == self.leader and self.epoch >= 0:
             self.peer.go_looking(now)
 
     def tick(self, now: int) -> None:

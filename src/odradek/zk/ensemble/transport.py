@@ -4,7 +4,9 @@ Frames are ``length:int seq:long`` then a quorum message (:mod:`messages`). Vote
 peer's election port, Zab traffic to its peer port. Each link numbers its frames; while a link
 is down frames are dropped (their numbers still used), so the receiver sees a gap and reports
 it (``on_gap``) — exactly the loss of a broken connection, never a silent hole in a stream.
-A new incarnation of a sender starts again at 0, which is a gap too.
+A new incarnation of a sender starts again at 0, which is a gap too (but the first frame a
+receiver ever hears from a sender is not). An outbound link is dropped as soon as its peer
+closes it (EOF), so a frame is never written into a half-closed connection to a dead peer.
 """
 
 from __future__ import annotations
@@ -59,18 +61,28 @@ class Link:
 
     async def _connect(self) -> None:
         try:
-            _r, w = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
+            r, w = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
             with contextlib.suppress(OSError):
                 sock = w.get_extra_info("socket")
                 if sock is not None:
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             w.write(b"".join(self.backlog))
             self.writer = w
+            self.task = asyncio.get_running_loop().create_task(self._watch(r, w))
         except (TimeoutError, OSError):
             self.retry_at = asyncio.get_running_loop().time() + 0.1
         finally:
             self.backlog = []
             self.connecting = False
+
+    async def _watch(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        """The peer never writes on this link: EOF means it closed (or died). Drop the link at
+        once, so the next frame goes over a new connection instead of a half-closed one."""
+        with contextlib.suppress(OSError, ConnectionError):
+            await r.read()
+        w.close()
+        if self.writer is w:
+            self.writer = None
 
     def close(self) -> None:
         if self.writer is not None:
@@ -117,7 +129,8 @@ class Transport:
                 body = await r.readexactly(size - 8)
                 sender, epoch, msg = decode(body)
                 key = (sender, vote)
-                gap = self.expected.get(key, 0) != seq
+                # the first frame this process hears from a sender cannot follow a lost one
+                gap = key in self.expected and self.expected[key] != seq
                 self.expected[key] = seq + 1
                 self.deliver(sender, epoch, msg, gap and not vote)
         except (asyncio.IncompleteReadError, ConnectionError, JuteError, OSError) as exc:
