@@ -37,3 +37,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# kazoo's own test suite against a 3-node odradek zk ensemble (KAZOO_TARGET=apache: Apache 3.8)
+KAZOO_TARGET ?= odradek
+.PHONY: kazoo-suite
+kazoo-suite: $(TEST_STAMP) sysdeps
+	$(BIN)/python tests/interop/zk/kazoo_suite/run.py --target $(KAZOO_TARGET)

@@ -9,20 +9,27 @@ whose ``Popen`` receives the Java command line, moves its ``-D`` system properti
 the Java command runs unchanged apart from a heap cap, so both targets see the same config.
 
 Both targets also get ``clientPortAddress``/``admin.serverAddress`` set to 127.0.0.1 (tests
-here bind loopback only). Server output goes to ``<working dir>/zookeeper.log``, which is where
-kazoo's ``get_logs`` (printed on failures) looks.
+here bind loopback only), and ``ZookeeperCluster.start`` waits, after kazoo's fixed 2 s pause,
+until every member answers ``srvr`` with a ``Mode:`` line (serving) -- on a loaded machine three
+JVMs need longer than 2 s and kazoo's health check then times out (at most
+:data:`READY_TIMEOUT` seconds; kazoo's own retry takes over after that). Server output goes
+to ``<working dir>/zookeeper.log``, where kazoo's ``get_logs`` (printed on failures) looks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 from typing import Any
 
 TARGET_ENV = "ODRADEK_KAZOO_TARGET"
+READY_TIMEOUT = 60.0
 LOOPBACK_LINES = ("clientPortAddress=127.0.0.1", "admin.serverAddress=127.0.0.1")
 # -D system properties of the Java command line that are zoo.cfg settings for odradek
 PROPERTY_KEYS = (
@@ -73,12 +80,40 @@ def launch(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         log.close()
 
 
+def serving(port: int) -> bool:
+    """True once the server on ``port`` answers ``srvr`` with its mode (it serves clients)."""
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1.0) as s:
+        s.settimeout(1.0)
+        s.sendall(b"srvr")
+        out = b""
+        while chunk := s.recv(4096):
+            out += chunk
+        return b"Mode:" in out
+    return False
+
+
+def wait_serving(cluster: Any, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    pending = [server.client_port for server in cluster]
+    while pending and time.monotonic() < deadline:
+        pending = [port for port in pending if not serving(port)]
+        if pending:
+            time.sleep(0.2)
+
+
 def install() -> None:
     """Point kazoo's harness at :func:`launch` (module-local: no global ``Popen`` patch)."""
     from kazoo.testing import common
 
     shim = types.SimpleNamespace(Popen=launch)
     common.subprocess = shim  # type: ignore[attr-defined]
+    original_start = common.ZookeeperCluster.start
+
+    def start(self: Any) -> None:
+        original_start(self)
+        wait_serving(self)
+
+    common.ZookeeperCluster.start = start  # type: ignore[method-assign]
 
 
 def pytest_configure(config: Any) -> None:

@@ -18,7 +18,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-APACHE_CP = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+# Debian's zookeeper.jar manifest lacks the netty jars the harness's NettyServerCnxnFactory needs
+APACHE_JARS = [
+    "zookeeper",
+    "netty-codec",
+    "netty-resolver",
+    "netty-transport-native-unix-common",
+    "slf4j-simple",
+]
+APACHE_CP = ":".join(f"/usr/share/java/{jar}.jar" for jar in APACHE_JARS)
 ZK_VERSION = "3.8.0"
 CLUSTER_SIZE = 3
 DEFAULT_MODULES = [
