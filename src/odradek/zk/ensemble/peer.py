@@ -58,8 +58,10 @@ class Peer:
         self.leader_id = -1
         self.out: list[Action] = []
         everyone = cfg.voters | cfg.observers
+        # votes are re-sent every tick, at most every 2 finalize waits (a lost vote costs that)
+        resend = max(50, min(cfg.tick_ms, 2 * cfg.finalize_ms))
         self.election = Election(
-            cfg.my_id, cfg.voters, everyone - {cfg.my_id}, cfg.finalize_ms, max(50, cfg.tick_ms)
+            cfg.my_id, cfg.voters, everyone - {cfg.my_id}, cfg.finalize_ms, resend
         )
         self.role: Role | None = None
         # FOLLOWERINFO that reached us while still electing: replayed if we become the leader
