@@ -53,13 +53,17 @@ class Link:
             if len(self.backlog) < 10000:
                 self.backlog.append(head + frame)  # else lost: the receiver sees the gap
             return
+        # within the back-off after a failed connect the frame waits for the next attempt
+        # instead of being dropped: a peer that has just restarted (the failure) must still
+        # get the answer to its first message, which nothing would send again
         loop = asyncio.get_running_loop()
-        if loop.time() >= self.retry_at:
-            self.connecting = True
-            self.backlog = [head + frame]
-            self.task = loop.create_task(self._connect())
+        self.connecting = True
+        self.backlog = [head + frame]
+        self.task = loop.create_task(self._connect(self.retry_at - loop.time()))
 
-    async def _connect(self) -> None:
+    async def _connect(self, delay: float = 0.0) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
         try:
             r, w = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 1.0)
             with contextlib.suppress(OSError):
