@@ -71,6 +71,7 @@ class Err(enum.IntEnum):
     NOTREADONLY = -119
     EPHEMERALONLOCALSESSION = -120
     NOWATCHER = -121
+    RECONFIGDISABLED = -123
 
 
 class EventType(enum.IntEnum):

@@ -33,6 +33,8 @@ from odradek.zk.sessions import PASSWORD_LEN, SessionTracker
 from odradek.zk.tree import DataTree, TxnResult, is_ttl_owner
 from odradek.zk.txn import CloseSessionTxn, CreateSessionTxn, DeleteTxn, Txn
 
+SUPER_DIGEST_KEY = "zookeeper.DigestAuthenticationProvider.superDigest"
+
 
 @dataclass(slots=True)
 class CoreConfig:
@@ -41,6 +43,8 @@ class CoreConfig:
     max_session_timeout: int = 40000
     server_id: int = 0
     container_check_ms: int = 60000
+    # zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>"
+    super_digest: str = ""
 
 
 class Conn:
@@ -209,6 +213,8 @@ class ZkCore:
             ident = ("digest", aclmod.digest(text))
             if ident not in conn.auth:
                 conn.auth.append(ident)
+            if ident[1] == self.config.super_digest and aclmod.SUPER not in conn.auth:
+                conn.auth.append(aclmod.SUPER)
             self._send(conn.id, replies.header_only(XID_AUTH, 0, 0))
             return
         self._send(conn.id, replies.header_only(XID_AUTH, 0, Err.AUTHFAILED))

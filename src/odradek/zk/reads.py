@@ -6,10 +6,11 @@ validated, as in ZooKeeper: a malformed path is simply not found (NONODE).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from odradek.zk import acl as aclmod
-from odradek.zk.codes import PERM_ADMIN, PERM_READ, Err, KeeperError, Op
+from odradek.zk.codes import PERM_ADMIN, PERM_READ, PERM_WRITE, Err, KeeperError, Op
 from odradek.zk.jute import JuteError, Reader, Writer
 from odradek.zk.records import write_acls
 from odradek.zk.tree import DataNode, DataTree
@@ -157,6 +158,34 @@ def multi_read(ctx: ReadContext, r: Reader, w: Writer) -> None:
 
 ReadHandler = Callable[[ReadContext, Reader, Writer], None]
 
+_SERVER_LINE = re.compile(
+    r"server\.\d+=[^:;=\s]+:\d+:\d+(:(participant|observer))?(;([^:;=\s]+:)?\d+)?"
+)
+
+
+def _server_lines(text: str) -> bool:
+    return all(_SERVER_LINE.fullmatch(item.strip()) for item in text.split(","))
+
+
+def _optional_string(r: Reader) -> str | None:
+    raw = r.buffer()
+    return None if raw is None or not raw else raw.decode("utf-8", "replace")
+
+
+def reconfig(ctx: ReadContext, r: Reader, w: Writer) -> None:
+    """Checked as ZooKeeper does (arguments, then WRITE on /zookeeper/config, which only the
+    super user has), then refused: dynamic reconfiguration is not supported."""
+    joining, leaving, members = _optional_string(r), _optional_string(r), _optional_string(r)
+    r.long()  # curConfigId
+    ok = (members is None or _server_lines(members)) and (joining is None or _server_lines(joining))
+    if leaving is not None and not all(x.strip().isdigit() for x in leaving.split(",")):
+        ok = False
+    if not ok:
+        raise KeeperError(Err.BADARGUMENTS, "bad server list")
+    _node(ctx, "/zookeeper/config", PERM_WRITE)
+    raise KeeperError(Err.RECONFIGDISABLED, "dynamic reconfiguration is not supported")
+
+
 READS: dict[int, ReadHandler] = {
     Op.EXISTS: exists,
     Op.GET_DATA: get_data,
@@ -171,6 +200,7 @@ READS: dict[int, ReadHandler] = {
     Op.REMOVE_WATCHES: remove_watches,
     Op.CHECK_WATCHES: check_watches,
     Op.MULTI_READ: multi_read,
+    Op.RECONFIG: reconfig,
 }
 
 _MULTI_READS: dict[int, ReadHandler] = {Op.GET_DATA: get_data, Op.GET_CHILDREN: get_children}

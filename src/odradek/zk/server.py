@@ -30,7 +30,7 @@ from odradek.zk import database, fourlw, snapshot
 from odradek.zk.codes import WRITE_OPS
 from odradek.zk.config import ZkConfig
 from odradek.zk.connection import ClientConnection
-from odradek.zk.core import CoreConfig, ZkCore
+from odradek.zk.core import SUPER_DIGEST_KEY, CoreConfig, ZkCore
 from odradek.zk.stats import ServerStats
 from odradek.zk.txnlog import TxnLog, datasync
 
@@ -79,6 +79,7 @@ class ZkServer:
             max_session_timeout=config.max_timeout,
             server_id=config.myid,
             container_check_ms=config.container_check_ms,
+            super_digest=config.extra.get(SUPER_DIGEST_KEY, ""),
         )
         self.core = ZkCore(core_cfg, tree, now_ms())
         self.txnlog = TxnLog(config.log_dir, config.prealloc_kb * 1024)
