@@ -1,6 +1,7 @@
 """Kafka's on-disk log: LogSegment (.log/.index/.timeindex), Log, recovery, retention, LogManager.
 
-Modules: ``index`` (OffsetIndex, TimeIndex), ``segment`` (LogSegment), ``recovery`` (validate a
+Modules: ``index`` (OffsetIndex, TimeIndex), ``segment`` (LogSegment), ``writeback`` (pacing of
+the kernel's writeback of appended bytes), ``recovery`` (validate a
 segment and cut an invalid tail), ``loader`` (open a partition dir, clean vs unclean start),
 ``validate`` (checks of a produce request's batches), ``log`` + ``log_read`` (Log: append,
 read, roll, truncate, DeleteRecords, retention, ListOffsets), ``epoch`` (leader epoch cache),

@@ -29,6 +29,7 @@ from odradek.records.batch import (
     read_header,
 )
 from odradek.storage.index import CorruptIndexError, OffsetIndex, TimeIndex
+from odradek.storage.writeback import PACE_BYTES, start_writeback
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class LogSegment:
         self.log_path = dir / f"{stem}.log{suffix}"
         self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
         self.size = os.fstat(self._fd).st_size
+        self._paced_to = self.size  # writeback queued up to here (see storage.writeback)
         index_path, time_path = dir / f"{stem}.index{suffix}", dir / f"{stem}.timeindex{suffix}"
         self.indexes_existed = index_path.exists() and time_path.exists()
         self.offset_index = OffsetIndex(index_path, base_offset, max_index_bytes)
@@ -96,6 +98,9 @@ class LogSegment:
         self.bytes_since_last_index += len(data)
         self.next_offset = last_offset + 1
         self.unflushed = True
+        if self.size - self._paced_to >= PACE_BYTES:
+            start_writeback(self._fd, self._paced_to, self.size - self._paced_to)
+            self._paced_to = self.size
 
     def _write_at(self, data: memoryview, pos: int) -> None:
         n = len(data)
@@ -294,6 +299,7 @@ class LogSegment:
         removed = self.size - pos
         os.ftruncate(self._fd, pos)
         self.size = pos
+        self._paced_to = min(self._paced_to, pos)
         self.rebuild_indexes()
         self.unflushed = True
         return removed
