@@ -2,9 +2,10 @@
 
 Builds on the standalone :class:`~odradek.zk.server.ZkServer` (connections, 4lw, snapshots)
 with an :class:`EnsembleCore` and a :class:`~odradek.zk.ensemble.peer.Peer`. Peer actions run in
-order after every event: proposals are appended to the txn log and fsynced in a worker thread
-in groups, then acked (``Peer.logged``); committed txns are applied to the tree; SNAP and TRUNC
-rewrite the on-disk state (a snapshot at the sync point, later logs removed). Epochs live in
+order after every event: proposals are appended to the txn log and fsynced in groups (on the
+loop thread while recent fsyncs took under a millisecond, else in a worker thread), then acked
+(``Peer.logged``); committed txns are applied to the tree; SNAP and TRUNC rewrite the on-disk
+state (a snapshot at the sync point, later logs removed). Epochs live in
 ``acceptedEpoch``/``currentEpoch`` files next to the snapshots, as in ZooKeeper. With
 ``readonlymode.enabled`` a member without a quorum serves read-only clients (4lw mode
 ``read-only``, ``isro`` answers ``ro``).
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+from concurrent.futures import Future
 from pathlib import Path
 
 from odradek.zk import fourlw, snapshot
@@ -26,9 +28,9 @@ from odradek.zk.ensemble.core import EnsembleCore
 from odradek.zk.ensemble.messages import FOLLOWING, OBSERVING, STATE_NAMES, Message, Snap
 from odradek.zk.ensemble.peer import Peer, PeerConfig
 from odradek.zk.ensemble.transport import Transport
-from odradek.zk.server import ZkServer, now_ms
+from odradek.zk.server import INLINE_FSYNC_MAX, ZkServer, now_ms
 from odradek.zk.tree import DataTree
-from odradek.zk.txnlog import datasync, read_txns, sorted_files
+from odradek.zk.txnlog import read_txns, sorted_files
 
 NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n"
 
@@ -198,14 +200,23 @@ class EnsembleServer(ZkServer):
         if fd < 0:
             return
         self.fsyncing = True
-        fut = asyncio.get_running_loop().run_in_executor(self.fsync_pool, datasync, fd)
-        fut.add_done_callback(lambda f: self._fsynced(f, target))
+        if self.fsync_avg < INLINE_FSYNC_MAX and self.fsyncs >= 16:
+            try:  # a quick disk: fsync on the loop thread, as the standalone server does
+                self._timed_sync(fd)
+            except OSError as exc:
+                self.log.critical("fsync of the txn log failed: %s; stopping", exc)
+                os._exit(3)
+            self._fsynced(None, target)
+            return
+        loop = asyncio.get_running_loop()
+        fut = self.fsync_pool.submit(self._timed_sync, fd)
+        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._fsynced, f, target))
 
-    def _fsynced(self, fut: asyncio.Future[None], target: int) -> None:
+    def _fsynced(self, fut: Future[None] | None, target: int) -> None:
         self.fsyncing = False
         if self.closed:
             return
-        if fut.exception() is not None:
+        if fut is not None and fut.exception() is not None:
             self.log.critical("fsync of the txn log failed: %s; stopping", fut.exception())
             os._exit(3)
         self.txns_since_snap += 1
