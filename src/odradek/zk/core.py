@@ -12,7 +12,6 @@ are fsynced. An ensemble leader would replace ``commit`` by propose/ack/commit, 
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 from odradek.zk import acl as aclmod
@@ -134,32 +133,41 @@ class ZkCore:
         if last_zxid > self.tree.last_zxid:
             self._close(conn.id)  # the client has seen a newer state: try another server
             return
-        cfg = self.config
-        timeout = min(max(timeout, cfg.min_session_timeout), cfg.max_session_timeout)
+        timeout = self.negotiate_timeout(timeout)
         if sid == 0:
             sid = self.sessions.new_id()
             self.sessions.add(sid, timeout, now)
             self.commit(
                 Txn(sid, 0, self._next_zxid(), now, Op.CREATE_SESSION, CreateSessionTxn(timeout))
             )
-        elif not (
-            self.sessions.valid(sid)
-            and passwd is not None
-            and hmac.compare_digest(passwd, self.sessions.password(sid))
-        ):
-            self._send(conn.id, replies.connect_response(0, 0, bytes(PASSWORD_LEN), False))
-            self._close(conn.id)
+        elif not self.sessions.password_matches(sid, passwd):
+            self.refuse_session(conn, read_only=False)
             return
         else:
             self.sessions.add(sid, timeout, now)
-            old = self.session_conn.get(sid)
-            if old is not None and old != conn.id:
-                self._close(old)
+        # a client asking for read-only mode gets a read-write session: we are never read-only
+        self.attach_session(conn, sid, timeout, self.sessions.password(sid), read_only=False)
+
+    def negotiate_timeout(self, requested: int) -> int:
+        """The session timeout granted: the request within [minSessionTimeout, max...]."""
+        cfg = self.config
+        return min(max(requested, cfg.min_session_timeout), cfg.max_session_timeout)
+
+    def refuse_session(self, conn: Conn, *, read_only: bool) -> None:
+        """An unknown/expired session id or a wrong password: the zero reply, then close."""
+        self._send(conn.id, replies.connect_response(0, 0, bytes(PASSWORD_LEN), read_only))
+        self._close(conn.id)
+
+    def attach_session(
+        self, conn: Conn, sid: int, timeout: int, password: bytes, *, read_only: bool
+    ) -> None:
+        """Bind ``sid`` to ``conn`` (closing the connection it had before) and answer."""
+        old = self.session_conn.get(sid)
+        if old is not None and old != conn.id:
+            self._close(old)
         conn.session_id, conn.timeout = sid, timeout
         self.session_conn[sid] = conn.id
-        # a client asking for read-only mode gets a read-write session: we are never read-only
-        passwd = self.sessions.password(sid)
-        self._send(conn.id, replies.connect_response(timeout, sid, passwd, False))
+        self._send(conn.id, replies.connect_response(timeout, sid, password, read_only))
 
     def _request(self, conn: Conn, r: Reader, now: int) -> None:
         xid, op = r.int(), r.int()

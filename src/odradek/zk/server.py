@@ -24,6 +24,7 @@ import os
 import struct
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from odradek.zk import database, fourlw, snapshot
@@ -228,20 +229,35 @@ class ZkServer:
         self.inflight_out, self.pending_out = self.pending_out, []
         self.inflight = True
         if fd < 0:
-            self._synced(None)
+            self._synced()
             return
-        loop = asyncio.get_running_loop()
+        self._sync_then(fd, self._synced)
+
+    def _sync_then(self, fd: int, done: Callable[[], None]) -> None:
+        """fsync the txn log's ``fd``, then call ``done`` on the loop thread: on this thread
+        while the recent fsyncs were quick (two thread wake-ups saved per batch), else in the
+        worker. A failed fsync stops the process: the log can no longer be trusted."""
         if self.fsync_avg < INLINE_FSYNC_MAX and self.fsyncs >= 16:
-            try:  # a quick disk: fsync here, saving two thread wake-ups per batch
+            try:
                 self._timed_sync(fd)
             except OSError as exc:
-                self.log.critical("fsync of the txn log failed: %s; stopping", exc)
-                os._exit(3)
-            self._synced(None)
+                self._fsync_failed(exc)
+            done()
             return
+        loop = asyncio.get_running_loop()
         fut = self.fsync_pool.submit(self._timed_sync, fd)
         # straight from the worker thread to the loop: one wake-up, no asyncio future hop
-        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._synced, f))
+        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._worker_synced, f, done))
+
+    def _worker_synced(self, fut: Future[None], done: Callable[[], None]) -> None:
+        exc = fut.exception()
+        if exc is not None and not self.closed:
+            self._fsync_failed(exc)
+        done()
+
+    def _fsync_failed(self, exc: BaseException) -> None:
+        self.log.critical("fsync of the txn log failed: %s; stopping", exc)
+        os._exit(3)
 
     def _timed_sync(self, fd: int) -> None:
         t0 = time.perf_counter()
@@ -249,12 +265,9 @@ class ZkServer:
         self.fsync_avg += (time.perf_counter() - t0 - self.fsync_avg) * 0.2
         self.fsyncs += 1
 
-    def _synced(self, fut: Future[None] | None) -> None:
+    def _synced(self) -> None:
         if self.closed:
             return
-        if fut is not None and fut.exception() is not None:
-            self.log.critical("fsync of the txn log failed: %s; stopping", fut.exception())
-            os._exit(3)
         self.inflight = False
         out, self.inflight_out = self.inflight_out, []
         self._dispatch(out)

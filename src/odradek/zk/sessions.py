@@ -9,6 +9,7 @@ a secret, so any server knowing the secret can validate a reconnecting client.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 PASSWORD_LEN = 16
@@ -80,6 +81,14 @@ class SessionTracker:
     def valid(self, session_id: int) -> bool:
         s = self.sessions.get(session_id)
         return s is not None and not s.closing
+
+    def password_matches(self, session_id: int, passwd: bytes | None) -> bool:
+        """A reconnect's session id is live here and its password is the right one."""
+        return (
+            self.valid(session_id)
+            and passwd is not None
+            and hmac.compare_digest(passwd, self.password(session_id))
+        )
 
     def set_closing(self, session_id: int) -> None:
         s = self.sessions.get(session_id)

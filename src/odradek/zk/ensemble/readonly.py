@@ -23,14 +23,13 @@ read-only server, built on the whole replayed txn log, has the same weakness.
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING
 
 from odradek.zk import replies
 from odradek.zk.codes import WRITE_OPS, XID_PING, Err, Op
 from odradek.zk.jute import Reader
 from odradek.zk.reads import READS
-from odradek.zk.sessions import PASSWORD_LEN, SessionTracker
+from odradek.zk.sessions import SessionTracker
 
 if TYPE_CHECKING:
     from odradek.zk.core import Conn, ZkCore
@@ -58,26 +57,14 @@ class ReadOnlyMode:
         if not read_only or last_zxid > core.tree.last_zxid or sid in core.sessions.sessions:
             core._close(conn.id)  # not a read-only client, or it has seen newer state
             return
-        cfg = core.config
-        timeout = min(max(timeout, cfg.min_session_timeout), cfg.max_session_timeout)
+        timeout = core.negotiate_timeout(timeout)
         if sid == 0:
             sid = self.sessions.new_id()
-        elif not (
-            self.sessions.valid(sid)
-            and passwd is not None
-            and hmac.compare_digest(passwd, self.sessions.password(sid))
-        ):
-            core._send(conn.id, replies.connect_response(0, 0, bytes(PASSWORD_LEN), True))
-            core._close(conn.id)
+        elif not self.sessions.password_matches(sid, passwd):
+            core.refuse_session(conn, read_only=True)
             return
         self.sessions.add(sid, timeout, now)
-        old = core.session_conn.get(sid)
-        if old is not None and old != conn.id:
-            core._close(old)
-        conn.session_id, conn.timeout = sid, timeout
-        core.session_conn[sid] = conn.id
-        passwd = self.sessions.password(sid)
-        core._send(conn.id, replies.connect_response(timeout, sid, passwd, True))
+        core.attach_session(conn, sid, timeout, self.sessions.password(sid), read_only=True)
 
     # ------------------------------------------------------------ requests
     def request(self, conn: Conn, r: Reader, now: int) -> None:

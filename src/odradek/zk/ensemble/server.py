@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-from concurrent.futures import Future
 from pathlib import Path
 
 from odradek.zk import fourlw, snapshot
@@ -28,7 +27,7 @@ from odradek.zk.ensemble.core import EnsembleCore
 from odradek.zk.ensemble.messages import FOLLOWING, OBSERVING, STATE_NAMES, Message, Snap
 from odradek.zk.ensemble.peer import Peer, PeerConfig
 from odradek.zk.ensemble.transport import Transport
-from odradek.zk.server import INLINE_FSYNC_MAX, ZkServer, now_ms
+from odradek.zk.server import ZkServer, now_ms
 from odradek.zk.tree import DataTree
 from odradek.zk.txnlog import read_txns, sorted_files
 
@@ -200,25 +199,12 @@ class EnsembleServer(ZkServer):
         if fd < 0:
             return
         self.fsyncing = True
-        if self.fsync_avg < INLINE_FSYNC_MAX and self.fsyncs >= 16:
-            try:  # a quick disk: fsync on the loop thread, as the standalone server does
-                self._timed_sync(fd)
-            except OSError as exc:
-                self.log.critical("fsync of the txn log failed: %s; stopping", exc)
-                os._exit(3)
-            self._fsynced(None, target)
-            return
-        loop = asyncio.get_running_loop()
-        fut = self.fsync_pool.submit(self._timed_sync, fd)
-        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._fsynced, f, target))
+        self._sync_then(fd, lambda: self._fsynced(target))
 
-    def _fsynced(self, fut: Future[None] | None, target: int) -> None:
+    def _fsynced(self, target: int) -> None:
         self.fsyncing = False
         if self.closed:
             return
-        if fut is not None and fut.exception() is not None:
-            self.log.critical("fsync of the txn log failed: %s; stopping", fut.exception())
-            os._exit(3)
         self.txns_since_snap += 1
         self.peer.logged(target)
         self._after_core()
